@@ -1,0 +1,100 @@
+package collector
+
+import (
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+// Memory dump policies for --memory.
+const (
+	MemoryNone    = "none"
+	MemorySuspect = "suspect"
+	MemoryAll     = "all"
+)
+
+// Options are the collector's settings. BindFlags binds them to a flag set;
+// the zero value is not useful, start from DefaultOptions.
+type Options struct {
+	Root string // "/" for a live host, or a mounted image of a dead one
+
+	Only []string // sources to run (empty: all enabled by default)
+	Skip []string // sources to leave out
+
+	SourceTimeout time.Duration // budget for a source that sets none
+	MaxFileSize   int64         // cap for one copied file (logs, configuration)
+
+	// Volatile state (issue 3).
+	Memory             string   // none | suspect | all
+	MaxMemory          int64    // total bytes of process memory
+	MaxMemoryPerProc   int64    // bytes of memory per process
+	MaxExecutables     int64    // total bytes of suspect executables and deleted open files
+	SuspectDirs        []string // an executable under these makes a process suspect
+	CollectEnviron     bool     // /proc/PID/environ holds secrets: opt-in
+	ProbeHiddenPIDs    bool     // probe every PID up to pid_max
+	NoPriorityLowering bool     // keep normal CPU and I/O priority
+
+	// Files (issue 4).
+	CollectShadow    bool
+	TimelineRoots    []string
+	TimelineMaxFiles int
+	TimelineBudget   time.Duration
+	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
+
+	// Packet capture.
+	Capture    []string // interfaces, or "any"
+	CaptureFor time.Duration
+	CaptureMax int64
+	PcapFiles  []string
+}
+
+// DefaultOptions returns the defaults documented in --help.
+func DefaultOptions() Options {
+	return Options{
+		Root:             "/",
+		SourceTimeout:    60 * time.Second,
+		MaxFileSize:      256 << 20,
+		Memory:           MemorySuspect,
+		MaxMemory:        2 << 30,
+		MaxMemoryPerProc: 1 << 30,
+		MaxExecutables:   1 << 30,
+		SuspectDirs:      []string{"/tmp", "/var/tmp", "/dev/shm"},
+		ProbeHiddenPIDs:  true,
+		TimelineRoots:    []string{"/tmp", "/var/tmp", "/dev/shm", "/etc", "/root", "/home", "/usr/local", "/opt", "/var/spool", "/var/www", "/srv"},
+		TimelineMaxFiles: 1_000_000,
+		TimelineBudget:   120 * time.Second,
+		TimelineHashMax:  64 << 20,
+		CaptureFor:       10 * time.Second,
+		CaptureMax:       64 << 20,
+	}
+}
+
+// BindFlags binds every option to fs. Sizes take plain byte counts or
+// suffixes (K, M, G: powers of 1024).
+func (o *Options) BindFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.Root, "root", o.Root, "collect from this root: / for the live host, or a mounted disk image (the /proc sources are then skipped)")
+	fs.StringSliceVar(&o.Only, "only", o.Only, "run only these sources (comma-separated; see --list-sources)")
+	fs.StringSliceVar(&o.Skip, "skip", o.Skip, "leave out these sources")
+	fs.DurationVar(&o.SourceTimeout, "source-timeout", o.SourceTimeout, "time budget of a source that has none of its own")
+	fs.Var(newSizeValue(&o.MaxFileSize), "max-file-size", "cap on one copied file; larger files are truncated and the truncation recorded")
+
+	fs.StringVar(&o.Memory, "memory", o.Memory, "process memory to dump: none, suspect (deleted, memfd: or temporary-directory executables) or all")
+	fs.Var(newSizeValue(&o.MaxMemory), "max-memory", "cap on all process memory dumped")
+	fs.Var(newSizeValue(&o.MaxMemoryPerProc), "max-memory-per-process", "cap on the memory dumped per process")
+	fs.Var(newSizeValue(&o.MaxExecutables), "max-executables", "cap on all suspect executables and deleted open files copied")
+	fs.StringSliceVar(&o.SuspectDirs, "suspect-dir", o.SuspectDirs, "an executable under this directory makes its process suspect (repeatable)")
+	fs.BoolVar(&o.CollectEnviron, "environ", o.CollectEnviron, "collect process environments (they hold secrets)")
+	fs.BoolVar(&o.ProbeHiddenPIDs, "probe-hidden-pids", o.ProbeHiddenPIDs, "probe every PID up to pid_max for processes hidden from /proc's listing")
+	fs.BoolVar(&o.NoPriorityLowering, "no-nice", o.NoPriorityLowering, "keep normal CPU and I/O priority")
+
+	fs.BoolVar(&o.CollectShadow, "shadow", o.CollectShadow, "also collect /etc/shadow and /etc/gshadow")
+	fs.StringSliceVar(&o.TimelineRoots, "timeline-root", o.TimelineRoots, "directory the file timeline walks (repeatable)")
+	fs.IntVar(&o.TimelineMaxFiles, "timeline-max-files", o.TimelineMaxFiles, "cap on files recorded by the file timeline")
+	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
+	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
+
+	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
+	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
+	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
+	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+}

@@ -1,0 +1,115 @@
+package bundle
+
+import "time"
+
+// FormatName and FormatVersion identify the bundle format. Readers check the
+// version first and refuse a version they do not know.
+const (
+	FormatName    = "cordon-bundle"
+	FormatVersion = 1
+)
+
+// Header is the first entry of every bundle (cordon/header.json).
+type Header struct {
+	Format     string    `json:"format"`  // FormatName
+	Version    int       `json:"version"` // FormatVersion
+	Created    time.Time `json:"created"` // UTC, the collector's clock
+	EvidenceID string    `json:"evidence_id"`
+	CaseID     string    `json:"case_id,omitempty"`
+	Collector  string    `json:"collector"` // name and version
+	// PublicKey is the minisign public key (base64, minisign's second line)
+	// whose signatures cover the bundle; KeyID its fingerprint in hex.
+	PublicKey string `json:"public_key"`
+	KeyID     string `json:"key_id"`
+	// Ephemeral is true when the key was made for this collection alone.
+	Ephemeral bool `json:"ephemeral_key"`
+}
+
+// HostFacts are the facts about the host that custody needs.
+type HostFacts struct {
+	Hostname      string    `json:"hostname"`
+	MachineID     string    `json:"machine_id,omitempty"`
+	BootID        string    `json:"boot_id,omitempty"`
+	Kernel        string    `json:"kernel,omitempty"`
+	BootTime      time.Time `json:"boot_time,omitzero"`
+	TimeZone      string    `json:"time_zone,omitempty"`
+	ClockStart    time.Time `json:"clock_start"` // host UTC clock when collection started
+	ClockEnd      time.Time `json:"clock_end"`   // host UTC clock when collection ended
+	ReferenceTime time.Time `json:"reference_time,omitzero"`
+	// ClockOffsetSeconds is host clock minus reference time at start, when a
+	// reference was given (positive: the host runs ahead).
+	ClockOffsetSeconds *float64 `json:"clock_offset_seconds,omitempty"`
+	Errors             []string `json:"errors,omitempty"` // facts that could not be read, and why
+}
+
+// CollectorFacts describe the program that made the bundle.
+type CollectorFacts struct {
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	SHA256      string   `json:"sha256,omitempty"` // of the collector's own executable
+	CommandLine []string `json:"command_line"`
+	EUID        int      `json:"euid"`
+	EGID        int      `json:"egid"`
+	GoVersion   string   `json:"go_version,omitempty"`
+}
+
+// SourceStatus is what one collector source did.
+type SourceStatus struct {
+	Name     string    `json:"name"`
+	Status   string    `json:"status"` // "ok", "no-data", "partial", "error", "skipped", "timeout"
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Entries  int       `json:"entries"`
+	Bytes    int64     `json:"bytes"`
+	Errors   int       `json:"errors"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// ErrorRecord is one error met during collection.
+type ErrorRecord struct {
+	At       time.Time `json:"at"`
+	Source   string    `json:"source"`
+	HostPath string    `json:"host_path,omitempty"`
+	Error    string    `json:"error"`
+}
+
+// Custody holds the custody facts the collector supplies; the writer adds
+// the entries, checkpoints and chain head when it writes the manifest.
+type Custody struct {
+	CaseID     string            `json:"case_id,omitempty"`
+	EvidenceID string            `json:"evidence_id"`
+	Examiner   string            `json:"examiner,omitempty"`
+	Notes      []string          `json:"notes,omitempty"`
+	Host       HostFacts         `json:"host"`
+	Collector  CollectorFacts    `json:"collector"`
+	Options    map[string]string `json:"options,omitempty"` // effective options, for the record
+	Sources    []SourceStatus    `json:"sources,omitempty"`
+	Errors     []ErrorRecord     `json:"errors"`
+}
+
+// Manifest is manifest.json, the last signed document of a bundle.
+type Manifest struct {
+	Format      string          `json:"format"`
+	Version     int             `json:"version"`
+	Header      Header          `json:"header"`
+	Custody     Custody         `json:"custody"`
+	Started     time.Time       `json:"started"`
+	Finished    time.Time       `json:"finished"`
+	Entries     []EntryRecord   `json:"entries"`
+	Missing     []MissingRecord `json:"missing"`
+	Checkpoints int             `json:"checkpoints"`
+	ChainHead   string          `json:"chain_head"` // chain value after the last entry
+}
+
+// Checkpoint is one cordon/checkpoints/NNNNNN.json document.
+type Checkpoint struct {
+	Format     string          `json:"format"`
+	Version    int             `json:"version"`
+	EvidenceID string          `json:"evidence_id"`
+	Seq        int             `json:"seq"` // 1, 2, …
+	Written    time.Time       `json:"written"`
+	Prev       string          `json:"prev"`    // SHA-256 of the previous checkpoint document, "" for the first
+	Entries    []EntryRecord   `json:"entries"` // entries since the previous checkpoint, in order
+	Missing    []MissingRecord `json:"missing,omitempty"`
+	Chain      string          `json:"chain"` // chain value after the last entry listed
+}
