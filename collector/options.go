@@ -46,6 +46,9 @@ type Options struct {
 	CaptureFor time.Duration
 	CaptureMax int64
 	PcapFiles  []string
+	// CaptureLead delays every other source after the background ones
+	// started: capture first, watch, then snapshot.
+	CaptureLead time.Duration
 }
 
 // DefaultOptions returns the defaults documented in --help.
@@ -97,4 +100,5 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
 	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
 }

@@ -53,6 +53,12 @@ func Run(ctx context.Context, env *Env, sources []Source) []bundle.SourceStatus 
 			}()
 		}
 	}
+	if env.Opts.CaptureLead > 0 && slices.ContainsFunc(sources, func(s Source) bool { return s.Background }) {
+		select {
+		case <-time.After(env.Opts.CaptureLead):
+		case <-ctx.Done():
+		}
+	}
 	for i, s := range sources {
 		if !s.Background {
 			status[i] = runOne(ctx, env, s)
