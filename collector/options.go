@@ -33,6 +33,9 @@ type Options struct {
 	CollectEnviron     bool     // /proc/PID/environ holds secrets: opt-in
 	ProbeHiddenPIDs    bool     // probe every PID up to pid_max
 	NoPriorityLowering bool     // keep normal CPU and I/O priority
+	// TargetPIDs, when set, limits executable copies and memory dumps to
+	// these processes (every process is still listed).
+	TargetPIDs []int
 
 	// Files (issue 4).
 	CollectShadow    bool
@@ -101,4 +104,5 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
 	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
 	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
+	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")
 }

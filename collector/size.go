@@ -64,3 +64,17 @@ func (v *sizeValue) Set(s string) error {
 	*v.p = n
 	return nil
 }
+
+// HumanSize writes a byte count for people: 2.5M, 1.1G, 312 (bytes).
+func HumanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return strconv.FormatInt(n, 10)
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 3 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f%c", v, "KMGT"[i])
+}

@@ -1,0 +1,471 @@
+// Command cordon-collect collects a live Linux host (or a mounted image of a
+// dead one) into one signed, zstd-compressed evidence bundle.
+//
+// It is built static (CGO_ENABLED=0), links neither Bleve nor os/exec, and
+// writes nothing on the host but the bundle it is asked for: with -o - the
+// bundle streams to standard output (ssh host sudo cordon-collect -o - > host.cordon).
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"aead.dev/minisign"
+	"filippo.io/age"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/cordon-forensics/cordon/collector"
+	"github.com/cordon-forensics/cordon/formats/bundle"
+)
+
+// Version is the collector's version, set at build time with
+// -ldflags "-X main.Version=…".
+var Version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK     = 0 // the bundle is complete and signed
+	exitSome   = 1 // the bundle is complete, but a source failed or timed out (see the manifest)
+	exitUsage  = 2 // bad flags: nothing was collected
+	exitOutput = 3 // the bundle could not be written (it may hold a verifiable prefix)
+)
+
+const usage = `cordon-collect: collect this host into one signed evidence bundle
+
+Usage:
+  cordon-collect -o FILE|- [flags]
+
+It snapshots the volatile state first (sockets, processes, deleted
+executables and their memory), then logs, configuration, persistence and a
+file timeline. It runs no program of the host and writes only the bundle.
+
+Examples:
+  # on the suspect host, as root, bundle to a USB stick
+  cordon-collect -o /media/usb/web01.cordon --case IR-2026-031 --examiner "J. Doe"
+
+  # stream over ssh: nothing is written on the suspect disk
+  ssh root@web01 ./cordon-collect -o - > web01.cordon
+
+  # capture 30 s of loopback and eth0 traffic alongside, sign with your own key
+  # passed through a descriptor, and encrypt to the analyst's age key
+  cordon-collect -o - --capture lo --capture eth0 --capture-for 30s \
+      --sign-key fd:3 3<responder.key --encrypt-to age1... > web01.cordon.age
+
+  # a dead host's disk mounted read-only at /mnt/img (the /proc sources are skipped)
+  cordon-collect --root /mnt/img -o img.cordon
+
+The bundle's SHA-256, the signing key's fingerprint and public key are
+printed on standard error at the end: copy them onto the custody form.
+
+Exit codes:
+  0  bundle complete and signed
+  1  bundle complete and signed, but a source failed or timed out (see the manifest)
+  2  usage error: nothing collected
+  3  the bundle could not be written completely
+
+Flags:
+`
+
+type cliOptions struct {
+	output        string
+	caseID        string
+	evidenceID    string
+	examiner      string
+	notes         []string
+	referenceTime string
+	signKey       string
+	signKeyPass   string
+	encryptTo     []string
+	listSources   bool
+	version       bool
+	quiet         bool
+	force         bool
+	collect       collector.Options
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	opts := cliOptions{collect: collector.DefaultOptions()}
+	fs := pflag.NewFlagSet("cordon-collect", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	fs.StringVarP(&opts.output, "output", "o", "", "write the bundle to FILE, or - for standard output (required)")
+	fs.BoolVar(&opts.force, "force", false, "overwrite FILE if it exists")
+	fs.StringVar(&opts.caseID, "case", "", "case identifier, recorded in the manifest")
+	fs.StringVar(&opts.evidenceID, "evidence-id", "", "evidence identifier (default: HOST-TIME-RANDOM)")
+	fs.StringVar(&opts.examiner, "examiner", "", "who collects, recorded in the manifest")
+	fs.StringArrayVar(&opts.notes, "note", nil, "a note for the manifest (repeatable)")
+	fs.StringVar(&opts.referenceTime, "reference-time", "", "the time on a trusted clock (RFC 3339, or @UNIX) when the collection starts: the host's clock offset is recorded against it")
+	fs.StringVar(&opts.signKey, "sign-key", "", "sign with this minisign secret key (a FILE, or fd:N for an inherited descriptor) instead of a fresh one-time key")
+	fs.StringVar(&opts.signKeyPass, "sign-key-password-file", "", "read the secret key's password from this FILE or fd:N (else it is asked on the terminal)")
+	fs.StringArrayVar(&opts.encryptTo, "encrypt-to", nil, "encrypt the bundle to this age recipient (age1…; repeatable)")
+	fs.BoolVar(&opts.listSources, "list-sources", false, "list the sources in the order they run, and exit")
+	fs.BoolVarP(&opts.quiet, "quiet", "q", false, "print only the custody lines at the end")
+	fs.BoolVar(&opts.version, "version", false, "print the version and exit")
+	opts.collect.BindFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, fs.FlagUsages())
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	switch {
+	case opts.version:
+		fmt.Fprintf(stdout, "cordon-collect %s (%s)\n", Version, runtime.Version())
+		return exitOK
+	case opts.listSources:
+		for _, s := range collector.Registered() {
+			kind := ""
+			if s.Live {
+				kind = " (live only)"
+			}
+			if s.Background {
+				kind += " (background)"
+			}
+			fmt.Fprintf(stdout, "%-16s %3d  %s%s\n", s.Name, s.Order, s.Help, kind)
+		}
+		return exitOK
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "cordon-collect: unexpected argument %q (see --help)\n", fs.Arg(0))
+		return exitUsage
+	case opts.output == "":
+		fmt.Fprintln(stderr, "cordon-collect: -o FILE or -o - is required (see --help)")
+		return exitUsage
+	}
+	if err := collect(opts, args, stdout, stderr); err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
+			return exitUsage
+		}
+		var pe partialError
+		if errors.As(err, &pe) {
+			fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
+			return exitSome
+		}
+		fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
+		return exitOutput
+	}
+	return exitOK
+}
+
+type usageError struct{ error }
+type partialError struct{ error }
+
+func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
+	clockStart := time.Now().UTC()
+	var refTime time.Time
+	if opts.referenceTime != "" {
+		t, err := parseTime(opts.referenceTime)
+		if err != nil {
+			return usageError{err}
+		}
+		refTime = t
+	}
+	switch opts.collect.Memory {
+	case collector.MemoryNone, collector.MemorySuspect, collector.MemoryAll:
+	default:
+		return usageError{fmt.Errorf("--memory %q: want none, suspect or all", opts.collect.Memory)}
+	}
+	if opts.collect.Root != "/" {
+		if fi, err := os.Stat(opts.collect.Root); err != nil || !fi.IsDir() {
+			return usageError{fmt.Errorf("--root %q is not a directory", opts.collect.Root)}
+		}
+	}
+	env := collector.NewEnv(opts.collect, nil)
+	sources, skipped, err := collector.Selected(env.Opts, env.Live)
+	if err != nil {
+		return usageError{err}
+	}
+	recipients, err := parseRecipients(opts.encryptTo)
+	if err != nil {
+		return usageError{err}
+	}
+	key, ephemeral, err := signingKey(opts, stderr)
+	if err != nil {
+		return usageError{err}
+	}
+	facts := collector.ReadHostFacts(env)
+	facts.ClockStart = clockStart
+	if !refTime.IsZero() {
+		facts.ReferenceTime = refTime
+		off := clockStart.Sub(refTime).Seconds()
+		facts.ClockOffsetSeconds = &off
+	}
+	evidenceID := opts.evidenceID
+	if evidenceID == "" {
+		evidenceID = defaultEvidenceID(facts.Hostname, clockStart)
+	}
+
+	out, closeOut, err := openOutput(opts.output, opts.force, stdout)
+	if err != nil {
+		return usageError{err}
+	}
+	buf := bufio.NewWriterSize(out, 256<<10)
+	w, err := bundle.NewWriter(buf, bundle.Options{
+		Key:        key,
+		Ephemeral:  ephemeral,
+		EvidenceID: evidenceID,
+		CaseID:     opts.caseID,
+		Collector:  "cordon-collect " + Version,
+		Recipients: recipients,
+	})
+	if err != nil {
+		closeOut()
+		return err
+	}
+	if !opts.collect.NoPriorityLowering {
+		if err := collector.LowerPriority(); err != nil {
+			env.Errorf("", "lowering priority: %v", err)
+		}
+	}
+	env.Sink = w
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	progress := func(format string, a ...any) {
+		if !opts.quiet {
+			fmt.Fprintf(stderr, "cordon-collect: "+format+"\n", a...)
+		}
+	}
+	progress("evidence %s: %d sources, %d skipped", evidenceID, len(sources), len(skipped))
+	statuses := collector.Run(ctx, env, sources)
+	failed := 0
+	for _, st := range statuses {
+		progress("%-14s %-8s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
+		if st.Status == "error" || st.Status == "timeout" {
+			failed++
+		}
+	}
+	facts.ClockEnd = time.Now().UTC()
+	custody := bundle.Custody{
+		CaseID:     opts.caseID,
+		EvidenceID: evidenceID,
+		Examiner:   opts.examiner,
+		Notes:      opts.notes,
+		Host:       facts,
+		Collector: bundle.CollectorFacts{
+			Name:        "cordon-collect",
+			Version:     Version,
+			SHA256:      selfSHA256(),
+			CommandLine: args,
+			EUID:        os.Geteuid(),
+			EGID:        os.Getegid(),
+			GoVersion:   runtime.Version(),
+		},
+		Options: effectiveOptions(opts),
+		Sources: append(statuses, skipped...),
+		Errors:  env.Errors(),
+	}
+	if ctx.Err() != nil {
+		custody.Notes = append(custody.Notes, "collection interrupted by a signal: sources that had not finished are incomplete")
+	}
+	sum, err := w.Close(custody)
+	if cerr := closeOut(); err == nil && cerr != nil {
+		err = fmt.Errorf("closing %s: %w", opts.output, cerr)
+	}
+	if err != nil {
+		return err
+	}
+	keyKind := "one-time key made for this collection (held in memory only)"
+	if !ephemeral {
+		keyKind = "responder's key " + opts.signKey
+	}
+	where := opts.output
+	if where == "-" {
+		where = "standard output"
+	}
+	fmt.Fprintf(stderr, "cordon-collect: bundle complete on %s: %s, %d entries, %d missing, %d checkpoints\n",
+		where, collector.HumanSize(sum.Bytes), sum.Entries, sum.Missing, sum.Checkpoints)
+	fmt.Fprintf(stderr, "Copy onto the custody form:\n")
+	fmt.Fprintf(stderr, "  evidence id:      %s\n", evidenceID)
+	fmt.Fprintf(stderr, "  bundle SHA-256:   %s\n", sum.SHA256)
+	fmt.Fprintf(stderr, "  key fingerprint:  %s (%s)\n", sum.KeyID, keyKind)
+	fmt.Fprintf(stderr, "  public key:       %s\n", publicKeyLine(sum.PublicKey))
+	if failed > 0 {
+		return partialError{fmt.Errorf("%d source(s) failed or timed out: see the manifest's sources and errors", failed)}
+	}
+	return nil
+}
+
+func openOutput(path string, force bool, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "-" {
+		if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return nil, nil, errors.New("standard output is a terminal: redirect it (-o - > FILE) or pass -o FILE")
+		}
+		return stdout, func() error { return nil }, nil
+	}
+	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
+	if force {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, nil, fmt.Errorf("%s exists: evidence is never overwritten without --force", path)
+		}
+		return nil, nil, err
+	}
+	return f, func() error {
+		if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}, nil
+}
+
+func signingKey(opts cliOptions, stderr io.Writer) (minisign.PrivateKey, bool, error) {
+	if opts.signKey == "" {
+		_, priv, err := bundle.GenerateKey()
+		return priv, true, err
+	}
+	password := func() (string, error) {
+		if opts.signKeyPass != "" {
+			b, err := readSmallFile(opts.signKeyPass)
+			if err != nil {
+				return "", err
+			}
+			return strings.TrimRight(string(b), "\r\n"), nil
+		}
+		tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+		if err != nil {
+			return "", fmt.Errorf("the key is encrypted and there is no terminal to ask its password on: pass --sign-key-password-file")
+		}
+		defer tty.Close()
+		fmt.Fprint(tty, "Password for the signing key: ")
+		pw, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		return string(pw), err
+	}
+	key, err := bundle.LoadPrivateKey(opts.signKey, password)
+	return key, false, err
+}
+
+func readSmallFile(path string) ([]byte, error) {
+	var f *os.File
+	if n, ok := strings.CutPrefix(path, "fd:"); ok {
+		var fd int
+		if _, err := fmt.Sscanf(n, "%d", &fd); err != nil {
+			return nil, fmt.Errorf("%q: want fd:N", path)
+		}
+		f = os.NewFile(uintptr(fd), path)
+	} else {
+		var err error
+		if f, err = os.Open(path); err != nil {
+			return nil, err
+		}
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, 4096))
+}
+
+func parseRecipients(list []string) ([]age.Recipient, error) {
+	var out []age.Recipient
+	for _, s := range list {
+		rs, err := age.ParseRecipients(strings.NewReader(s))
+		if err != nil {
+			return nil, fmt.Errorf("--encrypt-to %q: %w", s, err)
+		}
+		out = append(out, rs...)
+	}
+	return out, nil
+}
+
+func parseTime(s string) (time.Time, error) {
+	if rest, ok := strings.CutPrefix(s, "@"); ok {
+		var sec float64
+		if _, err := fmt.Sscanf(rest, "%f", &sec); err != nil {
+			return time.Time{}, fmt.Errorf("--reference-time %q: want RFC 3339 or @UNIX", s)
+		}
+		return time.Unix(0, int64(sec*1e9)).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--reference-time %q: want RFC 3339 or @UNIX", s)
+	}
+	return t.UTC(), nil
+}
+
+func defaultEvidenceID(host string, t time.Time) string {
+	var r [3]byte
+	_, _ = rand.Read(r[:])
+	h := strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' {
+			return c
+		}
+		return '_'
+	}, host)
+	if h == "" {
+		h = "host"
+	}
+	if len(h) > 64 {
+		h = h[:64]
+	}
+	return fmt.Sprintf("%s-%s-%s", h, t.Format("20060102T150405Z"), hex.EncodeToString(r[:]))
+}
+
+// selfSHA256 hashes the collector's own executable, as the kernel maps it.
+func selfSHA256() string {
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		return "unavailable: " + err.Error()
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, 1<<30)); err != nil {
+		return "unavailable: " + err.Error()
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func effectiveOptions(opts cliOptions) map[string]string {
+	b, _ := json.Marshal(opts.collect)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	out := map[string]string{}
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	out["EncryptedTo"] = fmt.Sprint(len(opts.encryptTo))
+	return out
+}
+
+func publicKeyLine(pubTxt string) string {
+	lines := strings.Split(strings.TrimSpace(pubTxt), "\n")
+	return lines[len(lines)-1]
+}
+
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return s
+}

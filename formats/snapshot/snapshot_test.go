@@ -1,0 +1,162 @@
+package snapshot
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+var testOrigin = timeline.Origin{Bundle: "ev1", Entry: ProcessesEntry, SHA256: "ab", Host: "web01"}
+
+func jsonl(t *testing.T, recs ...any) []byte {
+	var b bytes.Buffer
+	for _, r := range recs {
+		if s, ok := r.(string); ok {
+			b.WriteString(s + "\n")
+			continue
+		}
+		j, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(j, '\n'))
+	}
+	return b.Bytes()
+}
+
+func TestProcessEventsAncestryAndReuse(t *testing.T) {
+	boot := time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return boot.Add(time.Duration(s) * time.Second) }
+	data := jsonl(t,
+		Process{PID: 1, Status: StatusOK, Comm: "systemd", Start: at(0), StartTicks: 1},
+		Process{PID: 700, PPID: 1, Status: StatusOK, Comm: "postgres", Exe: "/usr/lib/postgresql/15/bin/postgres", Start: at(10), StartTicks: 1000},
+		Process{PID: 4242, PPID: 700, Status: StatusOK, Comm: "sh", Start: at(100), StartTicks: 10000, UIDs: []uint32{105, 105, 105, 105}, UserNames: []string{"postgres", "postgres", "postgres", "postgres"}},
+		Process{PID: 4300, PPID: 4242, Status: StatusOK, Comm: "mysql", Exe: "/tmp/mysql (deleted)", ExeDeleted: true, Suspect: []string{"exe deleted", "exe under /tmp"}, Start: at(120), StartTicks: 12000},
+		// Its parent PID 900 started after it: PID reuse, not its parent.
+		Process{PID: 900, PPID: 1, Status: StatusOK, Comm: "cron", Start: at(500), StartTicks: 50000},
+		Process{PID: 800, PPID: 900, Status: StatusOK, Comm: "orphan", Start: at(200), StartTicks: 20000},
+		Process{PID: 999, Status: StatusVanished, Errors: map[string]string{"stat": "no such process"}},
+		`{"pid": "not a number"}`,
+	)
+	var warns []timeline.Warning
+	procs, err := ReadProcesses(bytes.NewReader(data), testOrigin, func(w timeline.Warning) { warns = append(warns, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 7 || len(warns) != 1 || warns[0].Line != 8 {
+		t.Fatalf("%d records, warnings %+v; want 7 and one at line 8", len(procs), warns)
+	}
+	res := ProcessEvents(procs, testOrigin)
+	byPID := map[int64]timeline.Event{}
+	for _, e := range res.Events {
+		byPID[e.Process.PID] = e
+	}
+	if len(res.Events) != 6 || len(res.Warnings) != 1 {
+		t.Fatalf("%d events, warnings %+v; want 6 and one (the vanished process)", len(res.Events), res.Warnings)
+	}
+	m := byPID[4300]
+	if m.Process.Parent == nil || m.Process.Parent.PID != 4242 || m.Process.Parent.EntityID != "4242@10000" {
+		t.Errorf("miner parent %+v", m.Process.Parent)
+	}
+	if got, want := m.Labels["ancestry"], "4300:mysql < 4242:sh < 700:postgres < 1:systemd"; got != want {
+		t.Errorf("ancestry %q, want %q", got, want)
+	}
+	if m.Process.EntityID != "4300@12000" || !m.Timestamp.Equal(at(120)) || m.Labels["exe_deleted"] != "true" || !strings.Contains(m.Message, "suspect") {
+		t.Errorf("miner event %+v", m)
+	}
+	if m.Cordon.Provenance.Line != 4 || m.Cordon.Provenance.Entry != ProcessesEntry || m.Cordon.TimeMeaning != timeline.MeaningStart {
+		t.Errorf("provenance %+v", m.Cordon)
+	}
+	if sh := byPID[4242]; sh.User == nil || sh.User.Name != "postgres" || sh.User.ID != "105" {
+		t.Errorf("sh user %+v", sh.User)
+	}
+	o := byPID[800]
+	if o.Process.Parent == nil || o.Process.Parent.EntityID != "" || o.Labels["parent_note"] == "" || o.Labels["ancestry"] != "800:orphan < 900:?" {
+		t.Errorf("orphan with a reused parent PID: parent %+v labels %v", o.Process.Parent, o.Labels)
+	}
+}
+
+func TestProcessEventsCycle(t *testing.T) {
+	// Hostile records: a parent cycle must not loop.
+	now := time.Now().UTC()
+	procs := []Located[Process]{
+		{V: Process{PID: 2, PPID: 3, Status: StatusOK, Comm: "a", Start: now}},
+		{V: Process{PID: 3, PPID: 2, Status: StatusOK, Comm: "b", Start: now}},
+	}
+	res := ProcessEvents(procs, testOrigin)
+	if len(res.Events) != 2 {
+		t.Fatalf("%d events", len(res.Events))
+	}
+}
+
+func TestSocketEvents(t *testing.T) {
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	data := jsonl(t,
+		Socket{NetNS: 4026532000, File: "tcp", Transport: "tcp", Family: "ipv4", State: "LISTEN", LocalIP: "0.0.0.0", LocalPort: 5432, Listening: true, AllInterfaces: true, Inode: 77,
+			Holders: []Holder{{PID: 700, FD: 5, Comm: "postgres", StartTicks: 1000}}, Line: 2, ObservedAt: now},
+		Socket{NetNS: 4026532000, File: "tcp6", Transport: "tcp", Family: "ipv6", State: "ESTABLISHED", LocalIP: "2001:db8::1", LocalPort: 40000, RemoteIP: "2001:db8::2", RemotePort: 3333, Inode: 78, ObservedAt: now},
+		Socket{Inode: 79},
+	)
+	var warns []timeline.Warning
+	socks, err := ReadSockets(bytes.NewReader(data), testOrigin, func(w timeline.Warning) { warns = append(warns, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := SocketEvents(socks, testOrigin)
+	if len(res.Events) != 2 || len(res.Warnings) != 1 {
+		t.Fatalf("%d events, %d warnings", len(res.Events), len(res.Warnings))
+	}
+	l := res.Events[0]
+	if l.Event.Action != "socket-listening" || l.Process == nil || l.Process.PID != 700 || l.Process.EntityID != "700@1000" || l.Labels["all_interfaces"] != "true" || l.Source.Port != 5432 {
+		t.Errorf("listener event %+v", l)
+	}
+	c := res.Events[1]
+	if c.Event.Action != "socket-connected" || c.Destination == nil || c.Destination.Port != 3333 || !strings.Contains(c.Message, "[2001:db8::2]:3333") {
+		t.Errorf("connection event %+v", c)
+	}
+}
+
+func TestHostFactsEvents(t *testing.T) {
+	f := HostFacts{Hostname: "web01", Kernel: "6.1.0", BootTime: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), ReadAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)}
+	b, _ := json.Marshal(f)
+	g, err := ReadHostFacts(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := HostFactsEvents(g, testOrigin)
+	if len(res.Events) != 2 || res.Events[0].Cordon.TimeMeaning != timeline.MeaningBoot || !res.Events[0].Timestamp.Equal(f.BootTime) {
+		t.Fatalf("events %+v", res.Events)
+	}
+	if _, err := ReadHostFacts(strings.NewReader("{")); err == nil {
+		t.Errorf("truncated host facts read without error")
+	}
+}
+
+func TestReadJSONLLongLine(t *testing.T) {
+	long := `{"pid": 1, "comm": "` + strings.Repeat("a", MaxLine) + `"}`
+	data := []byte(long + "\n" + `{"pid": 2, "status": "ok"}` + "\n")
+	var warns []timeline.Warning
+	procs, err := ReadProcesses(bytes.NewReader(data), testOrigin, func(w timeline.Warning) { warns = append(warns, w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 1 || procs[0].V.PID != 2 || procs[0].Line != 2 || procs[0].Offset != int64(len(long)+1) {
+		t.Fatalf("records %+v", procs)
+	}
+	if len(warns) != 1 || warns[0].Line != 1 || !strings.Contains(warns[0].Message, "longer") {
+		t.Fatalf("warnings %+v", warns)
+	}
+}
+
+func FuzzReadProcesses(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		procs, _ := ReadProcesses(bytes.NewReader(data), testOrigin, func(timeline.Warning) {})
+		ProcessEvents(procs, testOrigin)
+		socks, _ := ReadSockets(bytes.NewReader(data), testOrigin, func(timeline.Warning) {})
+		SocketEvents(socks, testOrigin)
+	})
+}
