@@ -135,7 +135,7 @@ func openProcLink(path string) (*os.File, *bundle.FileInfo, error) {
 // copyProcFile copies /proc/PID/exe (kind "exe") or /proc/PID/fd/N into
 // the bundle, within the executables budget, and records what it did.
 func copyProcFile(ctx context.Context, env *Env, p procIdentity, kind string, fd int, link string, seen map[[2]uint64]string) snapshot.Executable {
-	x := snapshot.Executable{PID: p.PID, StartTicks: p.StartTicks, Kind: kind, Link: link}
+	x := snapshot.Executable{PID: p.PID, StartTicks: p.StartTicks, Kind: kind, Link: link, ObservedAt: env.Now().UTC()}
 	hostPath := env.procPath(p.PID, "exe")
 	name := fmt.Sprintf("proc/%d/exe", p.PID)
 	if kind == "fd" {

@@ -59,6 +59,7 @@ func probeHiddenPIDs(ctx context.Context, env *Env, listed []int) snapshot.Hidde
 			candidates = append(candidates, pid)
 		}
 	}
+	out.ObservedAt = env.Now().UTC()
 	if len(candidates) == 0 {
 		return out
 	}

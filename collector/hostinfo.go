@@ -2,11 +2,14 @@ package collector
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
@@ -19,7 +22,7 @@ func init() {
 		Order:   10,
 		Live:    true,
 		Budget:  30 * time.Second,
-		Help:    "interfaces and addresses, routes, ARP cache, interface counters (the collector's network namespace)",
+		Help:    "interfaces and addresses, routes, ARP and IPv6 neighbour cache, interface counters (the collector's network namespace)",
 		Collect: collectNetState,
 	})
 	Register(Source{
@@ -63,8 +66,92 @@ func collectNetState(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
-	env.Note("IPv6 neighbours need netlink RTM_GETNEIGH: not collected")
+	rib, err := syscall.NetlinkRIB(syscall.RTM_GETNEIGH, syscall.AF_UNSPEC)
+	if err != nil {
+		env.Missing("netlink:RTM_GETNEIGH", nil, fmt.Errorf("neighbour cache: %w", err))
+		return nil
+	}
+	if _, err := env.AddBytes(bundle.EntryMeta{Name: "host/netlink/neighbours.bin", HostPath: "netlink:RTM_GETNEIGH", ReadAt: env.Now().UTC(),
+		Note: "raw netlink dump (struct nlmsghdr + struct ndmsg + attributes, host byte order), parsed in " + NeighboursEntry}, rib); err != nil {
+		return err
+	}
+	neigh, bad := ParseNeighbours(rib)
+	for _, b := range bad {
+		env.Errorf("netlink:RTM_GETNEIGH", "%s", b)
+	}
+	if _, err := env.AddJSON(NeighboursEntry, neigh); err != nil {
+		return err
+	}
+	env.Note("%d neighbour entries (ARP and IPv6)", len(neigh))
 	return nil
+}
+
+// NeighboursEntry holds the neighbour cache (IPv4 ARP and IPv6 NDP) as JSON.
+const NeighboursEntry = "host/neighbours.json"
+
+// Neighbour is one neighbour cache entry (ip neigh).
+type Neighbour struct {
+	IfIndex int    `json:"ifindex"`
+	IP      string `json:"ip"`
+	MAC     string `json:"mac,omitempty"`
+	State   string `json:"state"`
+}
+
+// ParseNeighbours reads an RTM_GETNEIGH dump (rtnetlink(7): struct ndmsg
+// then NDA_* attributes).
+func ParseNeighbours(rib []byte) ([]Neighbour, []string) {
+	out := []Neighbour{}
+	var bad []string
+	msgs, err := syscall.ParseNetlinkMessage(rib)
+	if err != nil {
+		return out, []string{fmt.Sprintf("netlink dump: %v", err)}
+	}
+	for i, m := range msgs {
+		if m.Header.Type != syscall.RTM_NEWNEIGH {
+			continue
+		}
+		if len(m.Data) < 12 {
+			bad = append(bad, fmt.Sprintf("message %d: %d bytes, want at least 12", i, len(m.Data)))
+			continue
+		}
+		n := Neighbour{IfIndex: int(int32(binary.NativeEndian.Uint32(m.Data[4:]))), State: nudState(binary.NativeEndian.Uint16(m.Data[8:]))}
+		// struct rtattr {len, type uint16} + value, each 4-byte aligned;
+		// syscall.ParseNetlinkRouteAttr does not know RTM_NEWNEIGH.
+		for b := m.Data[12:]; len(b) >= 4; {
+			l, typ := int(binary.NativeEndian.Uint16(b)), binary.NativeEndian.Uint16(b[2:])
+			if l < 4 || l > len(b) {
+				bad = append(bad, fmt.Sprintf("message %d: attribute length %d of %d bytes left", i, l, len(b)))
+				break
+			}
+			v := b[4:l]
+			switch typ {
+			case 1: // NDA_DST
+				if ip, ok := netip.AddrFromSlice(v); ok {
+					n.IP = ip.String()
+				}
+			case 2: // NDA_LLADDR
+				n.MAC = net.HardwareAddr(v).String()
+			}
+			b = b[min((l+3)&^3, len(b)):]
+		}
+		out = append(out, n)
+	}
+	return out, bad
+}
+
+// nudState names the NUD_* bits (include/uapi/linux/neighbour.h).
+func nudState(s uint16) string {
+	names := []string{"INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE", "FAILED", "NOARP", "PERMANENT"}
+	var parts []string
+	for i, n := range names {
+		if s&(1<<i) != 0 {
+			parts = append(parts, n)
+		}
+	}
+	if len(parts) == 0 {
+		return "NONE"
+	}
+	return strings.Join(parts, "|")
 }
 
 // copyProcFileRaw copies a /proc file whose size stat cannot tell.
@@ -115,13 +202,22 @@ func collectHostInfo(ctx context.Context, env *Env) error {
 	if first == nil {
 		env.Missing("/run/utmp", nil, fmt.Errorf("neither /run/utmp nor /var/run/utmp exists"))
 	}
+	boot := "unknown"
+	if !facts.BootTime.IsZero() {
+		boot = facts.BootTime.Format(time.RFC3339)
+	}
+	env.Note("host %q, kernel %q, boot %s, time zone %q; %d facts not read", facts.Hostname, facts.Kernel, boot, facts.TimeZone, len(facts.Errors))
 	if len(facts.Errors) > 0 {
 		for k, v := range facts.Errors {
-			env.Errorf("", "host fact %s: %s", k, v)
+			if !strings.HasPrefix(v, notLive) { // on a disk image that is expected, not a failure
+				env.Errorf("", "host fact %s: %s", k, v)
+			}
 		}
 	}
 	return nil
 }
+
+const notLive = "not a live host (--root)"
 
 // readHostFacts reads the host facts; what it cannot read goes in Errors.
 func readHostFacts(ctx context.Context, env *Env) snapshot.HostFacts {
@@ -164,7 +260,7 @@ func readHostFacts(ctx context.Context, env *Env) snapshot.HostFacts {
 	} else {
 		f.Hostname = small("hostname", "/etc/hostname", false)
 		for _, k := range []string{"boot_id", "kernel", "boot_time"} {
-			f.Errors[k] = "not a live host (--root): the running kernel's value does not apply"
+			f.Errors[k] = notLive + ": the running kernel's value does not apply"
 		}
 	}
 	f.MachineID = small("machine_id", "/etc/machine-id", false)

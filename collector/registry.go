@@ -24,6 +24,9 @@ type Source struct {
 	Background bool
 	// Budget is the source's time budget (0: Options.SourceTimeout).
 	Budget time.Duration
+	// BudgetOf, when set, computes the budget from the options (it
+	// overrides Budget): the file timeline's follows --timeline-budget.
+	BudgetOf func(o Options) time.Duration
 	// Help is one line for --list-sources.
 	Help    string
 	Collect func(ctx context.Context, env *Env) error

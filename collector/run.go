@@ -71,6 +71,9 @@ func Run(ctx context.Context, env *Env, sources []Source) []bundle.SourceStatus 
 func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 	env := root.For(s.Name)
 	budget := s.Budget
+	if s.BudgetOf != nil {
+		budget = s.BudgetOf(root.Opts)
+	}
 	if budget <= 0 {
 		budget = root.Opts.SourceTimeout
 	}

@@ -153,5 +153,6 @@ func FuzzVolatileParseNetFile(f *testing.F) {
 		parseStat(data)
 		gnuBuildID(data, binary.LittleEndian)
 		elfFacts(bytes.NewReader(data), int64(len(data)))
+		ParseNeighbours(data)
 	})
 }

@@ -47,8 +47,17 @@ var (
 func volHelper(t testing.TB) string {
 	t.Helper()
 	volHelperOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cordon-volhelper-")
-		if err != nil {
+		// One directory per test process; those of finished test
+		// processes are removed here (there is no TestMain to clean up).
+		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "cordon-volhelper-*"))
+		for _, d := range old {
+			pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "cordon-volhelper-"))
+			if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+				os.RemoveAll(d)
+			}
+		}
+		dir := filepath.Join(os.TempDir(), "cordon-volhelper-"+strconv.Itoa(os.Getpid()))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
 			volHelperErr = err
 			return
 		}
@@ -290,6 +299,14 @@ func TestVolatileDeletedBinary(t *testing.T) {
 	if !found {
 		t.Errorf("no executable record for %d", pid)
 	}
+	lxs, err := snapshot.ReadExecutables(bytes.NewReader(b.entries[snapshot.ExecutablesEntry]), timeline.Origin{Entry: snapshot.ExecutablesEntry}, func(w timeline.Warning) { t.Errorf("warning %+v", w) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	xev := snapshot.ExecutableEvents(lxs, timeline.Origin{Entry: snapshot.ExecutablesEntry})
+	if len(xev.Events) == 0 || xev.Events[0].Process.Hash == nil || xev.Events[0].Process.Hash.SHA256 != hex.EncodeToString(want[:]) {
+		t.Errorf("executable events %+v", xev.Events)
+	}
 
 	core, ok := b.entries["memory/"+strconv.Itoa(pid)+"/core"]
 	if !ok {
@@ -451,6 +468,27 @@ func TestVolatileProcessesMatchProc(t *testing.T) {
 			btime, _ = strconv.ParseInt(strings.TrimPrefix(l, "btime "), 10, 64)
 		}
 	}
+	// An orphan: its parent shell exits at once, and it is re-parented to
+	// init or a subreaper.
+	helper := volHelper(t)
+	sh := testenv.NeedTool(t, "sh")
+	shOut, err := exec.Command(sh, "-c", `"$0" marker orphan >/dev/null 2>&1 & echo $!`, helper).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan, _ := strconv.Atoi(strings.TrimSpace(string(shOut)))
+	if orphan <= 0 {
+		t.Fatalf("no orphan pid in %q", shOut)
+	}
+	t.Cleanup(func() { syscall.Kill(orphan, syscall.SIGKILL) })
+	for i := 0; i < 100; i++ {
+		if ppid, _, ok := volStatFields(t, orphan); ok && ppid != os.Getpid() {
+			if exe, _ := os.Readlink("/proc/" + strconv.Itoa(orphan) + "/exe"); exe == helper {
+				break
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	before := read()
 	b := volCollect(t, volOptions(), "processes")
 	after := read()
@@ -487,6 +525,11 @@ func TestVolatileProcessesMatchProc(t *testing.T) {
 	}
 	if compared < 10 {
 		t.Fatalf("only %d processes compared", compared)
+	}
+	if o, ok := byPID[orphan]; !ok || o.PPID != before[orphan].ppid || o.PPID == 0 {
+		t.Errorf("orphan %d: %+v, /proc says ppid %d", orphan, o, before[orphan].ppid)
+	} else if _, ok := byPID[o.PPID]; !ok {
+		t.Errorf("orphan %d: its new parent %d is not listed", orphan, o.PPID)
 	}
 	// Ancestry: every parent of a listed process is listed, or is 0 (init
 	// and kthreadd).
@@ -762,7 +805,7 @@ func TestVolatileChurn(t *testing.T) {
 	}
 	procs := volJSONL[snapshot.Process](t, b, snapshot.ProcessesEntry)
 	for _, p := range procs {
-		if p.Status == snapshot.StatusOK && (p.Comm == "" || p.StartTicks == 0 && p.PID > 2) {
+		if p.Status == snapshot.StatusOK && (p.Comm == "" || p.StartTicks == 0 && !p.KernelThread && p.PID > 1) {
 			t.Errorf("PID %d ok but comm %q start %d", p.PID, p.Comm, p.StartTicks)
 		}
 		if p.Status == snapshot.StatusVanished && len(p.Errors) == 0 {
@@ -942,4 +985,184 @@ func TestVolatileCollectChild(t *testing.T) {
 	}
 	defer f.Close()
 	volCollectTo(t, f, opts, "netstate", "processes", "sockets", "executables", "memory", "hostinfo")
+}
+
+// TestVolatilePIDReuse: a process whose start time is not the one
+// recorded is another process with the same PID; nothing of it is copied.
+func TestVolatilePIDReuse(t *testing.T) {
+	testenv.NeedRoot(t)
+	helper := volHelper(t)
+	cmd, _ := volStart(t, helper, "marker", volMarker(t))
+	pid := cmd.Process.Pid
+	var out bytes.Buffer
+	_, key, _ := bundle.GenerateKey()
+	w, err := bundle.NewWriter(&out, bundle.Options{Key: key, EvidenceID: "vol-reuse", Collector: "volatile_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := NewEnv(volOptions(), w).For("executables")
+	ctx := context.Background()
+	st, err := readStat(ctx, env, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := procIdentity{PID: pid, StartTicks: st.StartTicks - 1, Comm: "old", Exe: helper}
+	if err := samePID(ctx, env, stale); err == nil || !strings.Contains(err.Error(), "reused") {
+		t.Errorf("samePID with another start time: %v", err)
+	}
+	x := copyProcFile(ctx, env, stale, "exe", -1, helper, map[[2]uint64]string{})
+	if x.Entry != "" || !strings.Contains(x.Error, "reused") {
+		t.Errorf("copy of a reused PID: %+v", x)
+	}
+	d, err := dumpProcess(ctx, env.For("memory"), stale)
+	if err != nil || d.CoreEntry != "" || !strings.Contains(d.Error, "reused") {
+		t.Errorf("dump of a reused PID: %+v %v", d, err)
+	}
+	if err := samePID(ctx, env, procIdentity{PID: pid, StartTicks: st.StartTicks}); err != nil {
+		t.Errorf("samePID of the same process: %v", err)
+	}
+}
+
+// TestVolatileLowerPriority lowers the priority of a child process (not of
+// the test binary, whose other tests would slow down) and checks every
+// thread's nice value and I/O class there.
+func TestVolatileLowerPriority(t *testing.T) {
+	if os.Getenv("CORDON_VOLATILE_PRIORITY_CHILD") != "" {
+		if err := LowerPriority(); err != nil {
+			t.Fatal(err)
+		}
+		names, err := readDirNames("/proc/self/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			tid, _ := strconv.Atoi(n)
+			b, err := os.ReadFile("/proc/self/task/" + n + "/stat")
+			if err != nil {
+				continue
+			}
+			s := string(b)
+			nice := strings.Fields(s[strings.LastIndex(s, ")")+2:])[16]
+			if nice != "19" {
+				t.Errorf("thread %d: nice %s, want 19", tid, nice)
+			}
+			r, _, e := syscall.Syscall(syscall.SYS_IOPRIO_GET, 1, uintptr(tid), 0)
+			if e != 0 || r>>13 != 3 {
+				t.Errorf("thread %d: ioprio %#x (%v), want the idle class", tid, r, e)
+			}
+		}
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestVolatileLowerPriority$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "CORDON_VOLATILE_PRIORITY_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestVolatileLowerPriority")) {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+}
+
+// TestVolatileEnvironOptIn: the environment (secrets) only with --environ;
+// --memory none dumps nothing.
+func TestVolatileEnvironOptIn(t *testing.T) {
+	testenv.NeedRoot(t)
+	ctx := context.Background()
+	for _, on := range []bool{false, true} {
+		opts := volOptions()
+		opts.CollectEnviron = on
+		env := NewEnv(opts, nil).For("processes")
+		p := readProcess(ctx, env, os.Getpid(), idNames{}, time.Now())
+		has := false
+		for _, kv := range p.Environ {
+			if strings.HasPrefix(kv, "PATH=") {
+				has = true
+			}
+		}
+		if has != on {
+			t.Errorf("--environ %v: environ %d variables, PATH present %v", on, len(p.Environ), has)
+		}
+	}
+	opts := volOptions()
+	opts.Memory = MemoryNone
+	b := volCollect(t, opts, "memory")
+	for name := range b.entries {
+		if strings.HasPrefix(name, "memory/") {
+			t.Errorf("--memory none wrote %s", name)
+		}
+	}
+}
+
+// TestVolatileNeighbours compares the neighbour cache read over netlink
+// with `ip neigh` for an entry the test adds in a namespace of its own.
+func TestVolatileNeighbours(t *testing.T) {
+	testenv.NeedRoot(t)
+	ipTool := testenv.NeedTool(t, "ip")
+	ns := "cordonnb" + strconv.Itoa(os.Getpid())
+	run := func(args ...string) {
+		if out, err := exec.Command(ipTool, args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	run("netns", "add", ns)
+	t.Cleanup(func() { exec.Command(ipTool, "netns", "del", ns).Run() })
+	run("-n", ns, "link", "add", "vol0", "type", "veth", "peer", "name", "vol1")
+	run("-n", ns, "link", "set", "vol0", "up")
+	run("-n", ns, "neigh", "add", "192.0.2.7", "lladdr", "02:00:00:00:00:07", "dev", "vol0", "nud", "permanent")
+	run("-n", ns, "neigh", "add", "2001:db8::7", "lladdr", "02:00:00:00:00:08", "dev", "vol0", "nud", "permanent")
+	// Read the cache from inside the namespace: a child test binary run by ip netns exec.
+	cmd := exec.Command(ipTool, "netns", "exec", ns, os.Args[0], "-test.run=^TestVolatileNeighboursChild$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), "CORDON_VOLATILE_NEIGH_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	for _, want := range []string{"192.0.2.7 02:00:00:00:00:07 PERMANENT", "2001:db8::7 02:00:00:00:00:08 PERMANENT"} {
+		if !bytes.Contains(out, []byte("neighbour "+want)) {
+			t.Errorf("neighbour %q not read:\n%s", want, out)
+		}
+	}
+}
+
+func TestVolatileNeighboursChild(t *testing.T) {
+	if os.Getenv("CORDON_VOLATILE_NEIGH_CHILD") == "" {
+		t.Skip("run by TestVolatileNeighbours")
+	}
+	rib, err := syscall.NetlinkRIB(syscall.RTM_GETNEIGH, syscall.AF_UNSPEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, bad := ParseNeighbours(rib)
+	if len(bad) > 0 {
+		t.Errorf("%v", bad)
+	}
+	for _, n := range ns {
+		t.Logf("neighbour %s %s %s", n.IP, n.MAC, n.State)
+	}
+}
+
+// TestVolatileHostInfoRoot reads the host facts of a disk image (--root):
+// its own files, with the live kernel's facts recorded as not applicable.
+func TestVolatileHostInfoRoot(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/hostname"), []byte("deadhost\n"), 0o644)
+	os.WriteFile(filepath.Join(root, "etc/machine-id"), []byte("0123456789abcdef0123456789abcdef\n"), 0o644)
+	os.Symlink("/usr/share/zoneinfo/Europe/Paris", filepath.Join(root, "etc/localtime"))
+	opts := volOptions()
+	opts.Root = root
+	b := volCollect(t, opts, "hostinfo")
+	var f snapshot.HostFacts
+	if err := json.Unmarshal(b.entries[snapshot.HostFactsEntry], &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Hostname != "deadhost" || f.MachineID != "0123456789abcdef0123456789abcdef" || f.TimeZone != "Europe/Paris" || f.Kernel != "" || f.Errors["kernel"] == "" {
+		t.Errorf("facts %+v", f)
+	}
+	if s := volStatus(t, b, "hostinfo"); s.Status != "partial" || s.Errors != 0 {
+		// partial: utmp is missing from the image; the kernel facts are not errors.
+		t.Errorf("hostinfo status %+v", s)
+	}
+	facts := ReadHostFacts(NewEnv(opts, nil))
+	if facts.Hostname != "deadhost" || !facts.BootTime.IsZero() {
+		t.Errorf("ReadHostFacts %+v", facts)
+	}
 }

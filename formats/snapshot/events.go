@@ -226,3 +226,95 @@ func HostFactsEvents(f HostFacts, o timeline.Origin) timeline.Result {
 	}
 	return res
 }
+
+// ExecutableEvents turns proc/executables.jsonl into one event per copied
+// (or uncopiable) suspect executable or deleted open file, with its
+// SHA-256 and ELF facts, at the time it was opened.
+func ExecutableEvents(xs []Located[Executable], o timeline.Origin) timeline.Result {
+	var res timeline.Result
+	for _, lx := range xs {
+		x := lx.V
+		if x.ObservedAt.IsZero() {
+			res.Warn(o, lx.Line, lx.Offset, "executable record of PID %d has no observation time: no event", x.PID)
+			continue
+		}
+		ev := timeline.Event{
+			Timestamp: x.ObservedAt.UTC(),
+			Event:     timeline.EventFields{Kind: "state", Category: []string{"file", "process"}, Type: []string{"info"}, Dataset: "executables"},
+			Process:   &timeline.Process{PID: int64(x.PID), EntityID: EntityID(x.PID, x.StartTicks)},
+			File:      &timeline.File{Path: x.Link, Size: x.Size, Inode: x.Inode},
+			Labels:    map[string]string{"kind": x.Kind},
+			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningObserved,
+				TimeDerivation: "the collector's clock when the file was opened", Provenance: o.Provenance(lx.Line, lx.Offset)},
+		}
+		if o.Host != "" {
+			ev.Host = &timeline.Host{Name: o.Host}
+		}
+		if x.SHA256 != "" {
+			ev.File.Hash = &timeline.Hash{SHA256: x.SHA256}
+		}
+		what := "executable"
+		if x.Kind == "exe" {
+			ev.Event.Action = "executable-recovered"
+			ev.Process.Executable = x.Link
+			ev.Process.Hash = ev.File.Hash
+		} else {
+			what = fmt.Sprintf("deleted file open on fd %d", x.FD)
+			ev.Event.Action = "deleted-file-recovered"
+		}
+		for k, v := range map[string]string{"entry": x.Entry, "same_as": x.SameAs, "error": x.Error} {
+			if v != "" {
+				ev.Labels[k] = v
+			}
+		}
+		if x.ELF != nil {
+			for k, v := range map[string]string{"elf.class": x.ELF.Class, "elf.machine": x.ELF.Machine, "elf.type": x.ELF.Type,
+				"elf.interpreter": x.ELF.Interpreter, "elf.build_id": x.ELF.BuildID, "elf.error": x.ELF.Error} {
+				if v != "" {
+					ev.Labels[k] = v
+				}
+			}
+		}
+		switch {
+		case x.Entry != "":
+			ev.Event.Outcome = "success"
+			ev.Message = fmt.Sprintf("%s %q of process %d copied: %d bytes, sha256 %s", what, x.Link, x.PID, x.Copied, x.SHA256)
+		case x.SameAs != "":
+			ev.Event.Outcome = "success"
+			ev.Message = fmt.Sprintf("%s %q of process %d is the file already copied as %s", what, x.Link, x.PID, x.SameAs)
+		default:
+			ev.Event.Outcome = "failure"
+			ev.Message = fmt.Sprintf("%s %q of process %d not copied: %s", what, x.Link, x.PID, x.Error)
+		}
+		res.Events = append(res.Events, ev)
+	}
+	return res
+}
+
+// HiddenPIDEvents turns proc/hidden_pids.json into one alert per hidden PID.
+func HiddenPIDEvents(h HiddenPIDs, o timeline.Origin) timeline.Result {
+	var res timeline.Result
+	if !h.Complete {
+		res.Warn(o, 0, 0, "the hidden-PID probe was cut short: %s", strings.Join(h.Errors, "; "))
+	}
+	if len(h.Hidden) > 0 && h.ObservedAt.IsZero() {
+		res.Warn(o, 0, 0, "hidden PIDs without an observation time: no events")
+		return res
+	}
+	for _, p := range h.Hidden {
+		ev := timeline.Event{
+			Timestamp: h.ObservedAt.UTC(),
+			Message:   fmt.Sprintf("process %d %q (exe %q) answers at /proc/%d but is hidden from the /proc listing", p.PID, p.Comm, p.Exe, p.PID),
+			Event:     timeline.EventFields{Kind: "alert", Category: []string{"process"}, Type: []string{"info"}, Action: "process-hidden", Dataset: "processes"},
+			Process:   &timeline.Process{PID: int64(p.PID), Name: p.Comm, Executable: p.Exe},
+			Labels:    map[string]string{"tgid": strconv.Itoa(p.TGID)},
+			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningObserved,
+				TimeDerivation: "the collector's clock when the probe ended", Provenance: o.Provenance(0, 0)},
+		}
+		if o.Host != "" {
+			ev.Host = &timeline.Host{Name: o.Host}
+		}
+		res.Events = append(res.Events, ev)
+	}
+	return res
+}

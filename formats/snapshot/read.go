@@ -112,3 +112,26 @@ func ReadHostFacts(r io.Reader) (HostFacts, error) {
 	}
 	return f, nil
 }
+
+// ReadExecutables reads every record of proc/executables.jsonl.
+func ReadExecutables(r io.Reader, o timeline.Origin, warn func(timeline.Warning)) ([]Located[Executable], error) {
+	var out []Located[Executable]
+	err := ReadJSONL(r, o, func(x Executable, line, off int64) { out = append(out, Located[Executable]{x, line, off}) }, warn)
+	return out, err
+}
+
+// ReadHiddenPIDs reads proc/hidden_pids.json (bounded like the host facts).
+func ReadHiddenPIDs(r io.Reader) (HiddenPIDs, error) {
+	var h HiddenPIDs
+	b, err := io.ReadAll(io.LimitReader(r, MaxLine+1))
+	if err != nil {
+		return h, err
+	}
+	if len(b) > MaxLine {
+		return h, fmt.Errorf("hidden PIDs larger than %d bytes", MaxLine)
+	}
+	if err := json.Unmarshal(b, &h); err != nil {
+		return h, fmt.Errorf("hidden PIDs: %w", err)
+	}
+	return h, nil
+}

@@ -95,6 +95,8 @@ type HiddenPIDs struct {
 	Threads  int  `json:"threads"`
 	Probed   int  `json:"probed"`
 	Complete bool `json:"complete"` // false when the probe was cut by the deadline
+	// ObservedAt is when the probe ended (the collector's UTC clock).
+	ObservedAt time.Time `json:"observed_at"`
 	// Hidden are PIDs that answer at /proc/PID, are thread-group leaders,
 	// are absent from the listing and were still absent when listed again.
 	Hidden []HiddenPID `json:"hidden"`
@@ -132,6 +134,8 @@ type Executable struct {
 	Nlink  uint64 `json:"nlink"`
 	ELF    *ELF   `json:"elf,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// ObservedAt is when the file was opened (the collector's UTC clock).
+	ObservedAt time.Time `json:"observed_at"`
 }
 
 // ELF holds header facts of an executable.

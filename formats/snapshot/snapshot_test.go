@@ -158,5 +158,50 @@ func FuzzReadProcesses(f *testing.F) {
 		ProcessEvents(procs, testOrigin)
 		socks, _ := ReadSockets(bytes.NewReader(data), testOrigin, func(timeline.Warning) {})
 		SocketEvents(socks, testOrigin)
+		xs, _ := ReadExecutables(bytes.NewReader(data), testOrigin, func(timeline.Warning) {})
+		ExecutableEvents(xs, testOrigin)
+		if h, err := ReadHiddenPIDs(bytes.NewReader(data)); err == nil {
+			HiddenPIDEvents(h, testOrigin)
+		}
+		if f, err := ReadHostFacts(bytes.NewReader(data)); err == nil {
+			HostFactsEvents(f, testOrigin)
+		}
 	})
+}
+
+func TestExecutableAndHiddenEvents(t *testing.T) {
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	data := jsonl(t,
+		Executable{PID: 4300, StartTicks: 12000, Kind: "exe", Link: "/tmp/mysql (deleted)", Entry: "proc/4300/exe", SHA256: "aa", Size: 10, Copied: 10,
+			ELF: &ELF{Class: "ELFCLASS64", Machine: "EM_X86_64", Type: "ET_EXEC", BuildID: "bb"}, ObservedAt: now},
+		Executable{PID: 4301, Kind: "exe", Link: "/tmp/mysql (deleted)", SameAs: "proc/4300/exe", ObservedAt: now},
+		Executable{PID: 5000, Kind: "fd", FD: 3, Link: "/tmp/f (deleted)", Error: "not a regular file", ObservedAt: now},
+		Executable{PID: 1},
+	)
+	var warns []timeline.Warning
+	xs, err := ReadExecutables(bytes.NewReader(data), testOrigin, func(w timeline.Warning) { warns = append(warns, w) })
+	if err != nil || len(xs) != 4 {
+		t.Fatalf("%d records, %v", len(xs), err)
+	}
+	res := ExecutableEvents(xs, testOrigin)
+	if len(res.Events) != 3 || len(res.Warnings) != 1 {
+		t.Fatalf("%d events, %d warnings", len(res.Events), len(res.Warnings))
+	}
+	e := res.Events[0]
+	if e.Event.Action != "executable-recovered" || e.Process.Hash == nil || e.Process.Hash.SHA256 != "aa" || e.Process.EntityID != "4300@12000" || e.Labels["elf.build_id"] != "bb" || e.Event.Outcome != "success" {
+		t.Errorf("recovered executable event %+v", e)
+	}
+	if f := res.Events[2]; f.Event.Outcome != "failure" || f.Event.Action != "deleted-file-recovered" || !strings.Contains(f.Message, "not a regular file") {
+		t.Errorf("failed copy event %+v", f)
+	}
+	h := HiddenPIDs{Complete: false, Errors: []string{"cut"}, ObservedAt: now, Hidden: []HiddenPID{{PID: 31337, TGID: 31337, Comm: "kworker/0:9"}}}
+	b, _ := json.Marshal(h)
+	h2, err := ReadHiddenPIDs(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := HiddenPIDEvents(h2, testOrigin)
+	if len(hr.Events) != 1 || hr.Events[0].Event.Kind != "alert" || hr.Events[0].Process.PID != 31337 || len(hr.Warnings) != 1 {
+		t.Errorf("hidden events %+v warnings %+v", hr.Events, hr.Warnings)
+	}
 }

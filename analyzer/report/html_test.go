@@ -1,0 +1,121 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/internal/testenv"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+// hostile is evidence an attacker wrote: markup, a style breaker, terminal escapes.
+const hostile = "<script>document.title='PWNED'</script></style><img src=x onerror=\"document.title='PWNED'\">\x1b[2J\x1b]0;evil\x07"
+
+func sample() Report {
+	t0 := time.Date(2026, 11, 20, 3, 14, 0, 0, time.UTC)
+	fs := []findings.Finding{
+		{RuleID: "CORDON-PROC-001", Title: "Process running from a deleted executable", Severity: "high",
+			Attack: findings.Attack{ID: "T1070.004", Name: "File Deletion"}, Why: "why",
+			Evidence: []findings.Evidence{
+				{Time: t0.Format(time.RFC3339Nano), Message: "process 4242 \"mysql\" exe /tmp/mysql (deleted) " + hostile,
+					Provenance: timeline.Provenance{Bundle: "EV-1", Entry: "logs/" + hostile, Line: 3, Offset: 120}},
+				{Time: t0.Add(time.Minute).Format(time.RFC3339Nano), Message: "second",
+					Provenance: timeline.Provenance{Bundle: "EV-1", Entry: "volatile/processes.json"}},
+			}},
+	}
+	bs := []Bundle{{EvidenceID: "EV-1", Path: "/cases/x.cordon", SHA256: strings.Repeat("ab", 32), Verification: "signature valid",
+		KeyID: "RWQ", Trust: "fingerprint pinned", Examiner: "J. Doe " + hostile, Host: "ci-build-07", Start: t0, End: t0.Add(5 * time.Minute),
+		ClockOffset: "+0.4s", ToolVersion: "dev", Entries: []Entry{{Name: "etc/" + hostile, SHA256: strings.Repeat("cd", 32), Size: 10}}}}
+	return Build("case-1 "+hostile, "dev", fs, bs, t0.Add(time.Hour))
+}
+
+func TestHTMLEscapesEvidence(t *testing.T) {
+	var b bytes.Buffer
+	if err := HTML(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, bad := range []string{"<script>", "</style><img", "onerror=\"", "\x1b", "\x07"} {
+		if strings.Contains(s, bad) {
+			t.Errorf("report holds unescaped %q", bad)
+		}
+	}
+	if !strings.Contains(s, `content="default-src &#39;none&#39;`) && !strings.Contains(s, `content="default-src 'none'`) {
+		t.Errorf("no CSP meta")
+	}
+	if strings.Contains(s, "http://") || strings.Contains(s, "https://") {
+		t.Errorf("report refers to a remote address")
+	}
+}
+
+// TestHTMLInChromium renders the report headless: it must load without
+// console errors, no planted script may run (the title stays), the hostile
+// text must show literally, and a screenshot must be a PNG.
+func TestHTMLInChromium(t *testing.T) {
+	chromium := testenv.NeedTool(t, "chromium")
+	dir := t.TempDir()
+	page := filepath.Join(dir, "report.html")
+	var b bytes.Buffer
+	if err := HTML(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(page, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run := func(extra ...string) (stdout, stderr string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+			"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + filepath.Join(dir, "profile"),
+			"--enable-logging=stderr", "--v=0"}, extra...)
+		args = append(args, "file://"+page)
+		cmd := exec.CommandContext(ctx, chromium, args...)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("chromium %v: %v\n%s", extra, err, e.String())
+		}
+		return o.String(), e.String()
+	}
+	dom, log := run("--dump-dom")
+	if !strings.Contains(dom, "<title>Cordon report: case-1 &lt;script&gt;") {
+		t.Errorf("title changed or not rendered literally:\n%.400s", dom)
+	}
+	if strings.Contains(dom, "PWNED</title>") || strings.Contains(dom, "<img src=\"x\"") {
+		t.Errorf("planted markup became live:\n%s", dom)
+	}
+	if !strings.Contains(dom, "&lt;script&gt;document.title='PWNED'&lt;/script&gt;&lt;/style&gt;") {
+		t.Errorf("hostile text not shown literally")
+	}
+	if !strings.Contains(dom, "<svg") || !strings.Contains(dom, "<circle") {
+		t.Errorf("timeline SVG missing")
+	}
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, "Uncaught") || strings.Contains(l, "CONSOLE") || strings.Contains(l, "Content Security Policy") || strings.Contains(l, "Content-Security-Policy") {
+			t.Errorf("chromium console: %s", l)
+		}
+	}
+	shot := filepath.Join(dir, "report.png")
+	run("--screenshot="+shot, "--window-size=1200,1600")
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot is not a PNG: %v", err)
+	}
+	if r := img.Bounds(); r.Dx() < 100 || r.Dy() < 100 {
+		t.Errorf("screenshot is %v", r)
+	}
+	t.Logf("screenshot %s (%v)", shot, img.Bounds())
+}

@@ -1,0 +1,123 @@
+package filetimeline
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+func TestModeString(t *testing.T) {
+	for _, c := range []struct {
+		typ  string
+		mode uint32
+		want string
+	}{
+		{"file", 0o755, "-rwxr-xr-x"},
+		{"dir", 0o1777, "drwxrwxrwt"},
+		{"symlink", 0o777, "lrwxrwxrwx"},
+		{"file", 0o4755, "-rwsr-xr-x"},
+		{"file", 0o2644, "-rw-r-Sr--"},
+		{"fifo", 0o600, "prw-------"},
+	} {
+		if got := ModeString(c.typ, c.mode); got != c.want {
+			t.Errorf("ModeString(%s, %o) = %s, want %s", c.typ, c.mode, got, c.want)
+		}
+	}
+}
+
+func TestBodyLineRoundTrip(t *testing.T) {
+	ts := time.Unix(1700000000, 5).UTC()
+	r := Record{Path: "/tmp/a|b\n%c", Inode: 42, Type: "file", Mode: 0o755, UID: 1, GID: 2, Size: 9,
+		Atime: ts, Mtime: ts.Add(time.Second), Ctime: ts.Add(2 * time.Second)}
+	line := BodyLine(r)
+	if strings.Count(line, "\n") != 1 || strings.Count(line, "|") != 10 {
+		t.Fatalf("line %q breaks the format", line)
+	}
+	b, err := ParseBodyLine(strings.TrimSuffix(line, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Name != r.Path || b.Inode != "42" || b.Mode != "-rwxr-xr-x" || b.UID != 1 || b.GID != 2 || b.Size != 9 ||
+		b.Atime != 1700000000 || b.Mtime != 1700000001 || b.Ctime != 1700000002 || b.Crtime != 0 {
+		t.Errorf("round trip: %+v", b)
+	}
+	if _, err := ParseBodyLine("0|a|b"); err == nil {
+		t.Error("short line accepted")
+	}
+}
+
+func TestReaderBadLines(t *testing.T) {
+	in := `{"path":"/a","type":"file","mtime":"2026-11-22T10:00:00Z","atime":"2026-11-22T10:00:00Z","ctime":"2026-11-22T10:00:00Z"}
+not json
+
+{"path":"/b","type":"dir"}
+`
+	rd := NewReader(strings.NewReader(in))
+	var paths []string
+	bad := 0
+	for {
+		rec, line, off, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bad++
+			if line != 2 || off == 0 {
+				t.Errorf("bad line reported at line %d offset %d", line, off)
+			}
+			continue
+		}
+		paths = append(paths, rec.Path)
+	}
+	if bad != 1 || strings.Join(paths, ",") != "/a,/b" {
+		t.Errorf("paths %v, bad %d", paths, bad)
+	}
+	long := strings.Repeat("x", MaxLine+10)
+	if _, _, _, err := NewReader(strings.NewReader(long)).Next(); !errors.Is(err, ErrLineTooLong) {
+		t.Errorf("long line: %v", err)
+	}
+}
+
+func TestEvents(t *testing.T) {
+	ts := time.Unix(1700000000, 0).UTC()
+	r := Record{Path: "/tmp/mysql", Type: "file", Mode: 0o755, Mtime: ts, Atime: ts, Ctime: ts, Btime: ts, SHA256: "ab"}
+	evs := Events(r, timeline.Origin{Entry: "filetimeline/records-00001.jsonl"}, 3, 100)
+	if len(evs) != 4 {
+		t.Fatalf("%d events, want 4", len(evs))
+	}
+	want := []timeline.Meaning{timeline.MeaningModified, timeline.MeaningAccessed, timeline.MeaningChanged, timeline.MeaningBorn}
+	for i, e := range evs {
+		if e.Cordon.TimeMeaning != want[i] || e.Cordon.Provenance.Line != 3 || e.Cordon.Provenance.Offset != 100 || e.File.Hash.SHA256 != "ab" {
+			t.Errorf("event %d: %+v", i, e)
+		}
+	}
+	r.Btime = time.Time{}
+	if n := len(Events(r, timeline.Origin{}, 1, 0)); n != 3 {
+		t.Errorf("no birth time: %d events, want 3", n)
+	}
+}
+
+// FuzzReader: any input is read without panic, and each record yields events.
+func FuzzReader(f *testing.F) {
+	f.Add([]byte(`{"path":"/a","type":"file","mtime":"2026-11-22T10:00:00Z"}` + "\n"))
+	f.Add([]byte("{\"path\":\"/a|b\",\"btime\":\"0001-01-01T00:00:00Z\"}\n\n{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rd := NewReader(bytes.NewReader(data))
+		for i := 0; i < 10000; i++ {
+			rec, line, off, err := rd.Next()
+			if err == io.EOF || errors.Is(err, ErrLineTooLong) {
+				return
+			}
+			if err != nil {
+				continue
+			}
+			Events(rec, timeline.Origin{}, line, off)
+			ParseBodyLine(strings.TrimSuffix(BodyLine(rec), "\n"))
+		}
+	})
+}
