@@ -28,7 +28,7 @@ code,pre{white-space:pre-wrap;word-break:break-all}
 <h2 id="summary">Summary</h2>
 <ul>{{range .R.Summary}}<li>{{.}}</li>{{end}}</ul>
 <h2 id="timeline">Timeline</h2>
-<svg xmlns="http://www.w3.org/2000/svg" width="900" height="100" role="img" aria-label="evidence over time">
+<svg width="900" height="100" role="img" aria-label="evidence over time">
 <line x1="50" y1="90" x2="850" y2="90" stroke="#333"/>
 {{range .Points}}<circle cx="{{.X}}" cy="{{.Y}}" r="5" fill="{{.Color}}"><title>{{.Label}}</title></circle>
 {{end}}</svg>
@@ -66,7 +66,7 @@ func HTML(w io.Writer, r Report) error {
 		CSP    string
 		R      Report
 		Points []point
-	}{CSP, r, points(r.Findings)}); err != nil {
+	}{CSP, cleaned(r), points(cleaned(r).Findings)}); err != nil {
 		return fmt.Errorf("report html: %w", err)
 	}
 	return nil
