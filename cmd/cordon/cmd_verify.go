@@ -31,7 +31,7 @@ the fingerprint printed with the one on the custody form.
 
 Examples:
   cordon verify web01.cordon
-  cordon verify web01.cordon --pubkey responder.pub
+  cordon verify web01.cordon --pubkey responder.pub --sha256 0f85226…
   cordon verify web01.cordon --pubkey RWSauXBtpzKWBNHd8IEu/opG4ude91eYuht4WyaguCDDvKAok/13aeLa
   cordon verify web01.cordon.age --identity analyst.agekey --json
 
@@ -47,15 +47,17 @@ type verifyOptions struct {
 	pubkey   string
 	identity []string
 	json     bool
+	sha256   string
 }
 
 func (o *verifyOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.pubkey, "pubkey", "", "the minisign public key the bundle must be signed with (a .pub file or the bare key)")
 	fs.StringArrayVar(&o.identity, "identity", nil, "age identity file to decrypt an encrypted bundle (repeatable)")
+	fs.StringVar(&o.sha256, "sha256", "", "the bundle's SHA-256 from the custody form: any difference fails")
 }
 
 func (o *verifyOptions) options() (bundle.VerifyOptions, error) {
-	var vo bundle.VerifyOptions
+	vo := bundle.VerifyOptions{ExpectSHA256: o.sha256}
 	if o.pubkey != "" {
 		pub, err := bundle.LoadPublicKey(o.pubkey)
 		if err != nil {
@@ -134,6 +136,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 func printReport(w io.Writer, path string, rep *bundle.Report) {
 	fmt.Fprintf(w, "bundle:      %s\n", safeterm.Escape(path))
 	fmt.Fprintf(w, "evidence id: %s\n", safeterm.Escape(rep.EvidenceID))
+	fmt.Fprintf(w, "SHA-256:     %s (compare with the custody form, or pass --sha256)\n", rep.BundleSHA256)
 	fmt.Fprintf(w, "status:      %s (%d entries seen, %d verified, %d checkpoints verified)\n", rep.Status, rep.Entries, len(rep.Verified), rep.Checkpoints)
 	switch rep.Trust {
 	case bundle.TrustTrusted:

@@ -67,6 +67,9 @@ type Report struct {
 	Problems    []Problem       `json:"problems"`
 	// ManifestSHA256 is the hash of manifest.json, when it was seen.
 	ManifestSHA256 string `json:"manifest_sha256,omitempty"`
+	// BundleSHA256 is the SHA-256 of the bundle file as read: what the
+	// collector printed for the custody form.
+	BundleSHA256 string `json:"bundle_sha256"`
 }
 
 // VerifyOptions configure Verify.
@@ -83,6 +86,10 @@ type VerifyOptions struct {
 	// OnControl, when set, receives each control member (checkpoints,
 	// manifest, SHA256SUMS and their signatures) whole.
 	OnControl func(name string, data []byte) error
+	// ExpectSHA256, when set, is the bundle's SHA-256 from the custody
+	// form. The compressed stream has slack (bytes that decode to the same
+	// content): only the file's own hash notices a change there.
+	ExpectSHA256 string
 }
 
 func (r *Report) problem(kind, name, format string, args ...any) {
@@ -127,6 +134,20 @@ type seenEntry struct {
 // first. The error is for I/O the caller must see (it is also a problem).
 func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 	rep := &Report{Trust: TrustNone, Problems: []Problem{}}
+	fileHash := sha256.New()
+	in = io.TeeReader(in, fileHash)
+	defer func() {
+		// read what is left so the file hash covers the whole file
+		_, _ = io.Copy(io.Discard, in)
+		rep.BundleSHA256 = hex.EncodeToString(fileHash.Sum(nil))
+		if opts.ExpectSHA256 != "" && !strings.EqualFold(opts.ExpectSHA256, rep.BundleSHA256) {
+			rep.problem("altered", "", "the bundle's SHA-256 %s differs from the custody form's %s", rep.BundleSHA256, safeName(opts.ExpectSHA256))
+			rep.Status = StatusFailed
+			if rep.Trust == TrustTrusted {
+				rep.Trust = TrustNone
+			}
+		}
+	}()
 	stream, closeFn, enc, err := Open(in, opts.Identities)
 	rep.Encrypted = enc
 	if err != nil {
