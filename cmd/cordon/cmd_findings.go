@@ -238,7 +238,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if caseName == "" && len(a.bundles) > 0 {
 		caseName = a.bundles[0].EvidenceID
 	}
-	r := report.Build(caseName, "cordon "+Version, a.findings, a.bundles, time.Now())
+	r := report.Build(caseName, Version, a.findings, a.bundles, time.Now())
 	r.Summary = append(r.Summary, a.notes...)
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

@@ -238,10 +238,16 @@ func (w *Writer) Add(meta EntryMeta, r io.Reader, size int64) (EntryRecord, erro
 		return EntryRecord{}, w.err
 	}
 	h := sha256.New()
-	dst := io.MultiWriter(w.tw, h)
+	// io.Copy returns the first error of either side. An error of the
+	// output (disk full, closed pipe) must end the bundle; an error of the
+	// source (a vanished file, EIO) belongs in the entry's record. The
+	// output is wrapped so the two are told apart.
+	out := &outputWriter{w: w.tw}
+	dst := io.MultiWriter(out, h)
 	n, rerr := io.Copy(dst, io.LimitReader(r, size))
-	if werr := w.outputError(); werr != nil {
-		return EntryRecord{}, werr
+	if out.err != nil {
+		w.err = fmt.Errorf("bundle: writing %q: %w", meta.Name, out.err)
+		return EntryRecord{}, w.err
 	}
 	if n < size {
 		if rerr == nil {
@@ -487,7 +493,24 @@ func (w *Writer) header() Header {
 		PublicKey: pub.String(), KeyID: w.keyID, Ephemeral: w.opts.Ephemeral}
 }
 
-func (w *Writer) outputError() error { return w.err }
+// outputWriter remembers the error of the bundle's output, so that Add can
+// tell it from an error of the evidence being read.
+type outputWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (o *outputWriter) Write(p []byte) (int, error) {
+	if o.err != nil {
+		return 0, o.err
+	}
+	n, err := o.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	o.err = err
+	return n, err
+}
 
 func reservedName(name string) bool {
 	return strings.HasPrefix(name, "cordon/") || name == ManifestName || name == SumsName ||
