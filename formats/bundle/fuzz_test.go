@@ -2,8 +2,11 @@ package bundle
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -34,7 +37,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if os.Getenv("CORDON_WRITE_SEEDS") != "1" {
 		t.Skip("set CORDON_WRITE_SEEDS=1 to regenerate the fuzz seeds")
 	}
-	b, _ := makeBundle(t)
+	b := seedBundle(t)
 	ms := members(t, b)
 	write := func(dir, name string, data []byte) {
 		os.MkdirAll(filepath.Join("testdata/fuzz", dir), 0o755)
@@ -46,6 +49,32 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	write("FuzzManifest", "manifest", ms[index(ms, ManifestName)].data)
 	write("FuzzManifest", "checkpoint", ms[index(ms, "cordon/checkpoints/000001.json")].data)
 	write("FuzzManifest", "not-json", []byte("{\"entries\": [1,2,"))
+}
+
+// seedBundle is a complete bundle small enough (a few KiB) for the fuzzer
+// to mutate and minimize quickly: three short entries, a missing item and a
+// checkpoint after each entry. (makeBundle's 70 KB random entry made every
+// new input take minutes to minimize.)
+func seedBundle(t *testing.T) []byte {
+	_, priv, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, Options{Key: priv, EvidenceID: "seed", Collector: "test", CheckpointBytes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, content := range []string{"root:x:0:0:root:/root:/bin/bash\n", "web01\n", "Nov  2 10:24:55 host sshd[1]: Accepted\n"} {
+		if _, err := w.AddBytes(EntryMeta{Name: fmt.Sprintf("fs/etc/file%d", i), HostPath: fmt.Sprintf("/etc/file%d", i), Source: "test"}, []byte(content)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.AddMissing(MissingRecord{HostPath: "/var/log/auth.log", Source: "test", Error: "is a fifo"})
+	if _, err := w.Close(Custody{Examiner: "tester"}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func goQuote(b []byte) string {
@@ -66,4 +95,25 @@ func goQuote(b []byte) string {
 	}
 	s.WriteByte('"')
 	return s.String()
+}
+
+// TestFuzzSeedsAreBundles keeps the checked-in seeds honest: the valid seed
+// verifies intact and the truncated one as incomplete, so the fuzzer starts
+// from inputs that reach the deep checks.
+func TestFuzzSeedsAreBundles(t *testing.T) {
+	for name, want := range map[string]string{"valid-bundle": StatusIntact, "truncated-bundle": StatusIncomplete} {
+		raw, err := os.ReadFile(filepath.Join("testdata/fuzz/FuzzVerify", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, lit, _ := strings.Cut(string(raw), "\n")
+		lit = strings.TrimSuffix(strings.TrimSpace(lit), ")")
+		b, err := strconv.Unquote(strings.TrimPrefix(lit, "[]byte("))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if rep, _ := Verify(strings.NewReader(b), VerifyOptions{}); rep.Status != want {
+			t.Errorf("seed %s verifies %s, want %s: %+v", name, rep.Status, want, rep.Problems)
+		}
+	}
 }

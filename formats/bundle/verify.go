@@ -135,7 +135,8 @@ type seenEntry struct {
 func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 	rep := &Report{Trust: TrustNone, Problems: []Problem{}}
 	fileHash := sha256.New()
-	in = io.TeeReader(in, fileHash)
+	raw := &eofReader{r: in}
+	in = io.TeeReader(raw, fileHash)
 	defer func() {
 		// read what is left so the file hash covers the whole file
 		_, _ = io.Copy(io.Discard, in)
@@ -156,7 +157,7 @@ func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 		return rep, err
 	}
 	defer closeFn()
-	v := &verifier{rep: rep, opts: opts, chain: chainSeed, names: map[string]bool{}, sums: map[string]string{}}
+	v := &verifier{rep: rep, opts: opts, raw: raw, chain: chainSeed, names: map[string]bool{}, sums: map[string]string{}}
 	v.run(tar.NewReader(stream), stream)
 	v.finish()
 	return rep, nil
@@ -165,6 +166,7 @@ func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 type verifier struct {
 	rep      *Report
 	opts     VerifyOptions
+	raw      *eofReader
 	pub      *minisign.PublicKey
 	chain    [32]byte
 	index    int
@@ -192,8 +194,7 @@ func (v *verifier) run(tr *tar.Reader, stream io.Reader) {
 			break
 		}
 		if err != nil {
-			v.cut = true
-			v.rep.problem("truncated", "", "the stream ends inside a member or is damaged: %v", err)
+			v.readFailed("", err)
 			return
 		}
 		v.rep.Members++
@@ -253,13 +254,46 @@ func (v *verifier) run(tr *tar.Reader, stream io.Reader) {
 	}
 	if err != nil && !v.cut {
 		v.cut = true
-		v.rep.problem("malformed", "", "the compressed stream is damaged after the tar end: %v", err)
+		if v.truncation(err) {
+			v.rep.problem("truncated", "", "the bundle ends after the tar stream but before the end of the zstd frame, whose checksum is unchecked: %v", err)
+		} else {
+			v.rep.problem("malformed", "", "the compressed stream is damaged after the tar end: %v", err)
+		}
 	}
 }
 
+// readFailed records why the stream could not be read on. Only a stream
+// that really ends early is "truncated" (a clean prefix: the status is
+// incomplete); a decoding error anywhere else is damage, and the status is
+// failed, so that an altered bundle is never passed off as one that was
+// merely cut off.
 func (v *verifier) readFailed(name string, err error) {
 	v.cut = true
-	v.rep.problem("truncated", name, "reading: %v", err)
+	switch {
+	case v.truncation(err) && err == io.ErrUnexpectedEOF:
+		v.rep.problem("truncated", name, "the bundle ends here, cut off inside a member")
+		return
+	case v.truncation(err):
+		v.rep.problem("truncated", name, "the bundle ends here: cut off, or its last encrypted chunk (64 KiB) was altered; age cannot tell which: %v", err)
+		return
+	}
+	v.rep.problem("malformed", name, "the stream is damaged: %v", err)
+}
+
+// truncation tells a stream cut off from a damaged one: the input was read
+// to its end and the decoders failed for want of bytes. An age-encrypted
+// stream cut inside its last chunk fails that chunk's authentication, which
+// age reports as it would an alteration of those last 64 KiB: at the very
+// end of the input it is taken as a cut, since every earlier chunk was
+// authenticated (and the manifest is missing either way).
+func (v *verifier) truncation(err error) bool {
+	if !v.raw.eof {
+		return false
+	}
+	if err == io.ErrUnexpectedEOF {
+		return true
+	}
+	return v.rep.Encrypted && strings.Contains(err.Error(), "failed to decrypt and authenticate payload chunk")
 }
 
 func (v *verifier) member(name string, data []byte) {
@@ -545,7 +579,7 @@ func (v *verifier) finish() {
 	switch {
 	case failed:
 		rep.Status = StatusFailed
-	case !v.manifest || !v.sumsOK || !v.ended:
+	case !v.manifest || !v.sumsOK || !v.ended || v.cut:
 		rep.Status = StatusIncomplete
 	default:
 		rep.Status = StatusIntact
@@ -560,6 +594,20 @@ func (v *verifier) finish() {
 	default:
 		rep.Trust = TrustSelfSigned
 	}
+}
+
+// eofReader notes whether its reader has reported the end of the input.
+type eofReader struct {
+	r   io.Reader
+	eof bool
+}
+
+func (e *eofReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err == io.EOF {
+		e.eof = true
+	}
+	return n, err
 }
 
 func isControl(name string) bool {

@@ -90,7 +90,12 @@ func TestVerifyBitFlips(t *testing.T) {
 		if rep.Status == StatusIntact {
 			t.Fatalf("flip at byte %d of %d still verifies intact against the custody hash", i, len(b))
 		}
-		if rep, _ := Verify(bytes.NewReader(c), VerifyOptions{}); rep.Status == StatusIntact {
+		rep, _ = Verify(bytes.NewReader(c), VerifyOptions{})
+		if rep.Status == StatusIncomplete {
+			// an altered bundle must never pass for one merely cut off
+			t.Fatalf("flip at byte %d of %d reported as incomplete, not failed: %+v", i, len(b), rep.Problems)
+		}
+		if rep.Status == StatusIntact {
 			got := members(t, c)
 			for k := range orig {
 				if k >= len(got) || !bytes.Equal(orig[k].data, got[k].data) || orig[k].hdr.Name != got[k].hdr.Name {
@@ -109,15 +114,45 @@ func TestVerifyTruncated(t *testing.T) {
 		if rep.Status == StatusIntact {
 			t.Fatalf("bundle cut at %d of %d verifies intact", cut, len(b))
 		}
+		// a cut is a clean prefix, never damage
+		if rep.Status != StatusIncomplete {
+			t.Fatalf("cut at %d: status %s: %+v", cut, rep.Status, rep.Problems)
+		}
 		if rep.Checkpoints > 0 {
 			sawPartial = true
-			if rep.Status != StatusIncomplete && rep.Status != StatusFailed {
-				t.Fatalf("cut at %d: status %s", cut, rep.Status)
-			}
 		}
 	}
 	if !sawPartial {
 		t.Fatal("no truncation point verified any checkpoint: checkpoints are not flushed")
+	}
+}
+
+// An encrypted bundle cut off verifies up to its last checkpoint, less
+// the last age chunk (age only hands back authenticated 64 KiB chunks);
+// flipped bytes anywhere but in that last chunk fail it.
+func TestVerifyEncryptedTruncatedOrFlipped(t *testing.T) {
+	id, _ := age.GenerateX25519Identity()
+	b, _ := makeBundle(t, id.Recipient())
+	ids := []age.Identity{id}
+	sawPartial := false
+	for cut := 0; cut < len(b); cut += max(1, len(b)/200) {
+		rep, _ := Verify(bytes.NewReader(b[:cut]), VerifyOptions{Identities: ids})
+		if rep.Status == StatusIntact {
+			t.Fatalf("encrypted bundle cut at %d of %d verifies intact", cut, len(b))
+		}
+		sawPartial = sawPartial || rep.Checkpoints > 0
+	}
+	if !sawPartial {
+		t.Fatal("no cut of the encrypted bundle verified any checkpoint")
+	}
+	lastChunk := len(b) - 64<<10 // a generous bound on where the last chunk starts
+	for i := 0; i < len(b); i += max(1, len(b)/300) {
+		c := bytes.Clone(b)
+		c[i] ^= 0x01
+		rep, _ := Verify(bytes.NewReader(c), VerifyOptions{Identities: ids})
+		if rep.Status == StatusIntact || (i < lastChunk && rep.Status != StatusFailed) {
+			t.Fatalf("flip at %d of %d: status %s", i, len(b), rep.Status)
+		}
 	}
 }
 
