@@ -58,7 +58,8 @@ func statxInfo(st *unix.Statx_t) *bundle.FileInfo {
 		Atime: ts(st.Atime),
 		Ctime: ts(st.Ctime),
 	}
-	if st.Mask&unix.STATX_BTIME != 0 {
+	// Some file systems set STATX_BTIME yet report 0: no birth time either.
+	if st.Mask&unix.STATX_BTIME != 0 && (st.Btime.Sec != 0 || st.Btime.Nsec != 0) {
 		fi.Btime = ts(st.Btime)
 	}
 	return fi

@@ -37,6 +37,11 @@ func Events(r Record, o timeline.Origin, line, offset int64) []timeline.Event {
 		if t.t.IsZero() {
 			continue
 		}
+		// A birth time of exactly the epoch is what file systems that do not
+		// keep one report (older bundles recorded it as given): unknown.
+		if t.field == "btime (statx)" && t.t.Equal(time.Unix(0, 0)) {
+			continue
+		}
 		out = append(out, timeline.Event{
 			Timestamp: t.t.UTC(),
 			Message:   fmt.Sprintf("%s %s", t.meaning, r.Path),

@@ -100,6 +100,10 @@ func TestEvents(t *testing.T) {
 	if n := len(Events(r, timeline.Origin{}, 1, 0)); n != 3 {
 		t.Errorf("no birth time: %d events, want 3", n)
 	}
+	r.Btime = time.Unix(0, 0)
+	if n := len(Events(r, timeline.Origin{}, 1, 0)); n != 3 {
+		t.Errorf("birth time at the epoch (file system without one): %d events, want 3", n)
+	}
 }
 
 // FuzzReader: any input is read without panic, and each record yields events.

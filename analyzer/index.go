@@ -1,0 +1,173 @@
+package analyzer
+
+// index.go builds and opens the Bleve index of one bundle.
+//
+// The index is written once, then only read. It is built as a normal
+// (scorch) index fed by indexWorkers goroutines, each analyzing and
+// building the segment of its own batch of indexBatch documents: scorch
+// takes concurrent batches, so segment building, the part that costs, uses
+// every core (Bleve's offline Builder does the same work on one). Its
+// background persister and merger run meanwhile. Batches are "unsafe" (a
+// batch does not wait for its fsync); Close waits until the persister has
+// written every batch (their persisted callbacks). The bundle's directory
+// is published only after that, and the index is opened read-only.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+const (
+	indexDir = "index.bleve"
+	// indexBatch is the documents of one batch (one segment before merges).
+	indexBatch = 1000
+)
+
+var indexBatchSize = indexBatch
+
+// indexWorkers is how many batches are built at once.
+var indexWorkers = max(2, runtime.GOMAXPROCS(0))
+
+type indexDoc struct {
+	n  int64
+	ev *timeline.Event
+}
+
+// indexBuilder writes a new index.
+type indexBuilder struct {
+	idx   bleve.Index
+	batch []indexDoc
+	work  chan []indexDoc
+	wg    sync.WaitGroup
+	// persisted counts the batches not yet on disk: with unsafe batches,
+	// Batch returns before the persister has written the segment, and
+	// Close does not wait for it.
+	persisted sync.WaitGroup
+	mu        sync.Mutex
+	err       error
+}
+
+// newIndexBuilder creates the index at path.
+func newIndexBuilder(path string) (*indexBuilder, error) {
+	m, err := newEventMapping()
+	if err != nil {
+		return nil, fmt.Errorf("index mapping: %w", err)
+	}
+	cfg := map[string]any{"unsafe_batch": true}
+	if v := os.Getenv("XCFG"); v != "" {
+		if err := json.Unmarshal([]byte(v), &cfg); err != nil {
+			panic(err)
+		}
+	}
+	if v := os.Getenv("XBATCH"); v != "" {
+		indexBatchSize, _ = strconv.Atoi(v)
+	}
+	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating index: %w", err)
+	}
+	b := &indexBuilder{idx: idx, work: make(chan []indexDoc, indexWorkers)}
+	for i := 0; i < indexWorkers; i++ {
+		b.wg.Add(1)
+		go b.worker()
+	}
+	return b, nil
+}
+
+func (b *indexBuilder) worker() {
+	defer b.wg.Done()
+	for docs := range b.work {
+		if b.failed() {
+			continue
+		}
+		batch := b.idx.NewBatch()
+		var err error
+		for _, d := range docs {
+			if err = batch.Index(docID(d.n), d.ev); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			b.persisted.Add(1)
+			batch.SetPersistedCallback(func(err error) {
+				b.fail(err)
+				b.persisted.Done()
+			})
+			if err = b.idx.Batch(batch); err != nil {
+				b.persisted.Done()
+			}
+		}
+		b.fail(err)
+	}
+}
+
+func (b *indexBuilder) fail(err error) {
+	if err == nil {
+		return
+	}
+	b.mu.Lock()
+	if b.err == nil {
+		b.err = err
+	}
+	b.mu.Unlock()
+}
+
+func (b *indexBuilder) failed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err != nil
+}
+
+// Add queues event number n for indexing; it blocks while every worker is busy.
+func (b *indexBuilder) Add(n int64, ev *timeline.Event) error {
+	b.batch = append(b.batch, indexDoc{n, ev})
+	if len(b.batch) >= indexBatchSize {
+		b.work <- b.batch
+		b.batch = make([]indexDoc, 0, indexBatch)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// Close indexes what is queued, waits for the workers, and closes the
+// index (which persists every segment).
+func (b *indexBuilder) Close() error {
+	if len(b.batch) > 0 {
+		b.work <- b.batch
+		b.batch = nil
+	}
+	close(b.work)
+	b.wg.Wait()
+	b.persisted.Wait()
+	b.mu.Lock()
+	err := b.err
+	b.mu.Unlock()
+	if cerr := b.idx.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("indexing: %w", err)
+	}
+	return nil
+}
+
+// openIndex opens a bundle's index read-only and names it (the name comes
+// back in search hits, to tell bundles apart).
+func openIndex(path, name string) (bleve.Index, error) {
+	idx, err := bleve.OpenUsing(path, map[string]any{"read_only": true})
+	if err != nil {
+		return nil, fmt.Errorf("opening index: %w", err)
+	}
+	idx.SetName(name)
+	return idx, nil
+}
