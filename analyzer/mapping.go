@@ -51,6 +51,11 @@ const (
 	textField
 	numField
 	timeField
+	// idField is a number indexed as its decimal text: one term, where a
+	// Bleve numeric field indexes 16 prefix-coded ones. PIDs, ports and
+	// inodes are looked up, not ranged: exact matches (destination.port:3333)
+	// work, numeric ranges do not. Sizes and byte counts stay numeric.
+	idField
 )
 
 // indexedFields lists every field of the index. The names are the ECS
@@ -68,7 +73,7 @@ var indexedFields = []struct {
 	{"event.outcome", kwField},
 	{"event.dataset", kwField},
 	{"host.name", kwField},
-	{"process.pid", numField},
+	{"process.pid", idField},
 	{"process.name", kwField},
 	{"process.executable", kwField},
 	{"process.command_line", textField},
@@ -76,18 +81,18 @@ var indexedFields = []struct {
 	{"process.entity_id", kwField},
 	{"process.working_directory", kwField},
 	{"process.user.name", kwField},
-	{"process.parent.pid", numField},
+	{"process.parent.pid", idField},
 	{"process.parent.name", kwField},
 	{"process.parent.executable", kwField},
 	{"process.parent.entity_id", kwField},
 	{"user.name", kwField},
 	{"user.id", kwField},
 	{"source.ip", kwField},
-	{"source.port", numField},
+	{"source.port", idField},
 	{"source.address", kwField},
 	{"source.bytes", numField},
 	{"destination.ip", kwField},
-	{"destination.port", numField},
+	{"destination.port", idField},
 	{"destination.address", kwField},
 	{"destination.bytes", numField},
 	{"network.transport", kwField},
@@ -99,7 +104,7 @@ var indexedFields = []struct {
 	{"file.name", kwField},
 	{"file.type", kwField},
 	{"file.size", numField},
-	{"file.inode", numField},
+	{"file.inode", idField},
 	{"file.mode", kwField},
 	{"file.owner", kwField},
 	{"file.hash.sha256", kwField},
@@ -138,6 +143,7 @@ const (
 type eventMapping struct {
 	*mapping.IndexMappingImpl
 	fields   map[string]*mapping.FieldMapping
+	kinds    map[string]fieldKind
 	keyword  analysis.Analyzer
 	message  analysis.Analyzer
 	kwOpts   index.FieldIndexingOptions
@@ -160,7 +166,7 @@ func newEventMapping() (*eventMapping, error) {
 	root := mapping.NewDocumentStaticMapping()
 	all := mapping.NewDocumentDisabledMapping() // no _all composite field
 	root.AddSubDocumentMapping("_all", all)
-	m := &eventMapping{IndexMappingImpl: im, fields: map[string]*mapping.FieldMapping{}}
+	m := &eventMapping{IndexMappingImpl: im, fields: map[string]*mapping.FieldMapping{}, kinds: map[string]fieldKind{}}
 	for _, f := range indexedFields {
 		var fm *mapping.FieldMapping
 		switch f.kind {
@@ -174,6 +180,9 @@ func newEventMapping() (*eventMapping, error) {
 			fm.Analyzer = messageAnalyzer
 		case numField:
 			fm = mapping.NewNumericFieldMapping()
+		case idField:
+			fm = mapping.NewKeywordFieldMapping()
+			fm.SkipFreqNorm = true
 		case timeField:
 			fm = mapping.NewKeywordFieldMapping()
 			fm.SkipFreqNorm = true
@@ -192,6 +201,7 @@ func newEventMapping() (*eventMapping, error) {
 		}
 		dm.AddFieldMappingsAt(parts[len(parts)-1], fm)
 		m.fields[f.path] = fm
+		m.kinds[f.path] = f.kind
 	}
 	labels := mapping.NewDocumentMapping() // labels.KEY: keywords
 	labels.DefaultAnalyzer = keyword.Name
@@ -253,6 +263,10 @@ func (m *eventMapping) text(doc *document.Document, path, v string) {
 func (m *eventMapping) num(doc *document.Document, path string, v int64) {
 	if v == 0 {
 		return // ECS omits zero; a zero pid or port is not a value here
+	}
+	if m.kinds[path] == idField {
+		m.kw(doc, path, strconv.FormatInt(v, 10))
+		return
 	}
 	doc.AddField(document.NewNumericFieldWithIndexingOptions(path, nil, float64(v), m.fields[path].Options()))
 }

@@ -32,19 +32,21 @@ func buildCordon(t *testing.T) string {
 	return out
 }
 
-// checkIncident runs cordon on a bundle of the reenacted incident: it must
-// verify, report every expected finding with its evidence, and hold a
-// recovered executable byte-identical to the file the attacker dropped.
-func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
-	t.Helper()
-	if b, err := exec.Command(cordon, "verify", bundlePath).CombinedOutput(); err != nil {
-		t.Fatalf("cordon verify: %v\n%s", err, b)
-	}
-	out, err := exec.Command(cordon, "findings", "--json", bundlePath).Output()
-	if err != nil {
-		t.Fatalf("cordon findings: %v", err)
-	}
-	var found []struct {
+// chainStep is one step of the attack chain as cordon findings --json prints it.
+type chainStep struct {
+	Stage    string `json:"stage"`
+	Text     string `json:"text"`
+	First    bool   `json:"first_anomalous"`
+	Evidence []struct {
+		Provenance struct {
+			Entry  string `json:"entry"`
+			SHA256 string `json:"entry_sha256"`
+		} `json:"provenance"`
+	} `json:"evidence"`
+}
+
+type findingsOutput struct {
+	Findings []struct {
 		RuleID   string `json:"rule_id"`
 		Evidence []struct {
 			Message    string `json:"message"`
@@ -53,8 +55,36 @@ func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
 				SHA256 string `json:"entry_sha256"`
 			} `json:"provenance"`
 		} `json:"evidence"`
+	} `json:"findings"`
+	Chain struct {
+		Threads []struct {
+			Title     string      `json:"title"`
+			Attackers []string    `json:"attacker_addresses"`
+			Steps     []chainStep `json:"steps"`
+			RootCause []chainStep `json:"root_cause"`
+		} `json:"threads"`
+	} `json:"attack_chain"`
+}
+
+// checkIncident runs cordon on a bundle of the reenacted incident: it must
+// verify, analyze into a case, report every expected finding with its
+// evidence, rebuild the attack chain across sources, and hold a recovered
+// executable byte-identical to the file the attacker dropped.
+func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
+	t.Helper()
+	if b, err := exec.Command(cordon, "verify", bundlePath).CombinedOutput(); err != nil {
+		t.Fatalf("cordon verify: %v\n%s", err, b)
 	}
-	if err := json.Unmarshal(out, &found); err != nil {
+	caseDir := filepath.Join(t.TempDir(), "case")
+	if b, err := exec.Command(cordon, "analyze", bundlePath, "--case", caseDir).CombinedOutput(); err != nil {
+		t.Fatalf("cordon analyze: %v\n%s", err, b)
+	}
+	out, err := exec.Command(cordon, "findings", "--case", caseDir, "--json").Output()
+	if err != nil {
+		t.Fatalf("cordon findings: %v", err)
+	}
+	var res findingsOutput
+	if err := json.Unmarshal(out, &res); err != nil {
 		t.Fatalf("findings JSON: %v", err)
 	}
 	var spec struct {
@@ -66,7 +96,7 @@ func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
 	}
 	for _, want := range spec.Expect {
 		ok := false
-		for _, f := range found {
+		for _, f := range res.Findings {
 			if f.RuleID != want.RuleID {
 				continue
 			}
@@ -83,6 +113,8 @@ func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
 			t.Errorf("no %s finding with evidence holding %q", want.RuleID, want.EvidenceContains)
 		}
 	}
+	checkChain(t, res, droppedSHA256)
+
 	x := filepath.Join(t.TempDir(), "x")
 	if b, err := exec.Command(cordon, "extract", bundlePath, "-o", x).CombinedOutput(); err != nil {
 		t.Fatalf("cordon extract: %v\n%s", err, b)
@@ -97,6 +129,71 @@ func checkIncident(t *testing.T, cordon, bundlePath, droppedSHA256 string) {
 	}
 	if !recovered {
 		t.Errorf("no recovered executable among %d has the dropped file's SHA-256 %s", len(exes), droppedSHA256)
+	}
+}
+
+// attackerIP is the address reenact.sh gives the attacker's namespace.
+const attackerIP = "10.213.0.2"
+
+// checkChain asserts the attack chain of the incident, each link with its
+// evidence: the attacker's connection to 5432 in the capture, the matching
+// PostgreSQL connection and COPY … TO PROGRAM in the server's log, the
+// stand-in started under the PostgreSQL backend, its deleted binary
+// recovered with the dropped file's SHA-256, the watchdog's respawn, the
+// stratum connection joined to the miner's PID, and the exposure as root
+// cause; the first anomalous event names the attacker.
+func checkChain(t *testing.T, res findingsOutput, droppedSHA256 string) {
+	t.Helper()
+	if len(res.Chain.Threads) == 0 {
+		t.Fatal("no attack thread")
+	}
+	main := res.Chain.Threads[0]
+	t.Logf("main thread: %s", main.Title)
+	for _, s := range main.Steps {
+		t.Logf("  %-30s %v %s", s.Stage, s.First, s.Text)
+	}
+	if !strings.Contains(main.Title, attackerIP) {
+		t.Errorf("main thread %q: want %s", main.Title, attackerIP)
+	}
+	find := func(steps []chainStep, what, entryPrefix string, parts ...string) {
+		t.Helper()
+		for _, s := range steps {
+			ok := true
+			for _, p := range parts {
+				if !strings.Contains(s.Text, p) {
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			for _, e := range s.Evidence {
+				if strings.HasPrefix(e.Provenance.Entry, entryPrefix) && len(e.Provenance.SHA256) == 64 {
+					return
+				}
+			}
+			t.Errorf("%s: step %q has no evidence in %s* with a hash", what, s.Text, entryPrefix)
+			return
+		}
+		t.Errorf("%s: no step holding %q", what, parts)
+	}
+	find(main.Steps, "the attacker's connection in the capture", "capture/", attackerIP, ":5432")
+	find(main.Steps, "the stand-in under the backend", "proc/processes.jsonl", "postgres (PID", "/tmp/mysql")
+	find(main.Steps, "the recovered binary", "proc/processes.jsonl", "/tmp/mysql", droppedSHA256)
+	find(main.Steps, "the watchdog's respawn", "proc/processes.jsonl", "watchdog respawn")
+	find(main.Steps, "the stratum connection joined to its PID", "net/sockets.jsonl", "holds a tcp connection", ":3333", "stratum")
+	find(main.RootCause, "the listener on all interfaces", "net/sockets.jsonl", "all interfaces", ":5432")
+	first := 0
+	for _, s := range main.Steps {
+		if s.First {
+			first++
+			if s.Stage != "initial access" || !strings.Contains(s.Text, attackerIP) {
+				t.Errorf("first anomalous event %q (%s): want the attacker's first contact", s.Text, s.Stage)
+			}
+		}
+	}
+	if first != 1 {
+		t.Errorf("%d steps marked first anomalous, want 1", first)
 	}
 }
 

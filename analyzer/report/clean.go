@@ -1,7 +1,9 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -33,35 +35,49 @@ func Clean(s string) string {
 	return b.String()
 }
 
-// cleaned returns a copy of r with every evidence string passed through Clean.
+// cleaned returns a deep copy of r with every string in it passed through
+// Clean: every field, present and future, without a list to keep up to date.
 func cleaned(r Report) Report {
-	r.Case = Clean(r.Case)
-	r.Summary = append([]string(nil), r.Summary...)
-	for i := range r.Summary {
-		r.Summary[i] = Clean(r.Summary[i])
+	var c Report
+	data, err := json.Marshal(r)
+	if err == nil {
+		err = json.Unmarshal(data, &c)
 	}
-	fs := append(r.Findings[:0:0], r.Findings...)
-	for i := range fs {
-		ev := append(fs[i].Evidence[:0:0], fs[i].Evidence...)
-		for j := range ev {
-			ev[j].Message = Clean(ev[j].Message)
-			ev[j].Provenance.Entry = Clean(ev[j].Provenance.Entry)
-			ev[j].Provenance.Bundle = Clean(ev[j].Provenance.Bundle)
+	if err != nil {
+		// Marshal of a Report cannot fail (no channels, funcs or cycles);
+		// should it, nothing unclean is rendered.
+		return Report{Case: "(report could not be prepared: " + Clean(err.Error()) + ")"}
+	}
+	cleanValue(reflect.ValueOf(&c).Elem())
+	return c
+}
+
+func cleanValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.String:
+		if v.CanSet() {
+			v.SetString(Clean(v.String()))
 		}
-		fs[i].Evidence = ev
-	}
-	r.Findings = fs
-	bs := append(r.Bundles[:0:0], r.Bundles...)
-	for i := range bs {
-		b := &bs[i]
-		b.EvidenceID, b.Path, b.Examiner, b.Host = Clean(b.EvidenceID), Clean(b.Path), Clean(b.Examiner), Clean(b.Host)
-		b.Verification, b.KeyID, b.Trust, b.ClockOffset, b.ToolVersion = Clean(b.Verification), Clean(b.KeyID), Clean(b.Trust), Clean(b.ClockOffset), Clean(b.ToolVersion)
-		es := append(b.Entries[:0:0], b.Entries...)
-		for j := range es {
-			es[j].Name = Clean(es[j].Name)
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			cleanValue(v.Elem())
 		}
-		b.Entries = es
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				cleanValue(v.Field(i))
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			cleanValue(v.Index(i))
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			e := reflect.New(v.Type().Elem()).Elem()
+			e.Set(v.MapIndex(k))
+			cleanValue(e)
+			v.SetMapIndex(k, e)
+		}
 	}
-	r.Bundles = bs
-	return r
 }

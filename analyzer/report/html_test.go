@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
@@ -34,7 +35,19 @@ func sample() Report {
 	bs := []Bundle{{EvidenceID: "EV-1", Path: "/cases/x.cordon", SHA256: strings.Repeat("ab", 32), Verification: "signature valid",
 		KeyID: "RWQ", Trust: "fingerprint pinned", Examiner: "J. Doe " + hostile, Host: "ci-build-07", Start: t0, End: t0.Add(5 * time.Minute),
 		ClockOffset: "+0.4s", ToolVersion: "dev", Entries: []Entry{{Name: "etc/" + hostile, SHA256: strings.Repeat("cd", 32), Size: 10}}}}
-	return Build("case-1 "+hostile, "dev", fs, bs, t0.Add(time.Hour))
+	ref := fs[0].Evidence[0]
+	threads := []correlate.Thread{{
+		Title: "\"init\" (PID 4242) started through PostgreSQL backend 4240, from 203.0.113.9 " + hostile, Score: 40, Bundle: "EV-1",
+		Attackers: []string{"203.0.113.9", hostile},
+		Steps: []correlate.Step{
+			{Time: t0.Add(-time.Minute), Stage: correlate.StageInitialAccess, Text: "first event naming 203.0.113.9 " + hostile, Evidence: []findings.Evidence{ref}, First: true},
+			{Time: t0, Stage: correlate.StageExecution, Text: "PostgreSQL backend 4240 ran: COPY t TO PROGRAM '" + hostile + "' | a|b `x` **y** [l](http://e)", Evidence: []findings.Evidence{ref}},
+		},
+		RootCause: []correlate.Step{{Time: t0, Stage: correlate.StageExposure, Text: "listens on all interfaces " + hostile, Evidence: []findings.Evidence{ref}}},
+		Tree:      []correlate.TreeLine{{Depth: 0, PID: 1, Name: "systemd"}, {Depth: 1, PID: 4242, Name: "mysql", Exe: "/tmp/" + hostile + " ``` (deleted)", Suspect: "exe deleted", Ref: ref}},
+		Golden:    "The last known-good state is before " + t0.Add(-time.Minute).Format(time.RFC3339Nano) + hostile,
+	}}
+	return Build("case-1 "+hostile, "dev", fs, threads, nil, bs, t0.Add(time.Hour))
 }
 
 func TestHTMLEscapesEvidence(t *testing.T) {
@@ -51,8 +64,10 @@ func TestHTMLEscapesEvidence(t *testing.T) {
 	if !strings.Contains(s, `content="default-src &#39;none&#39;`) && !strings.Contains(s, `content="default-src 'none'`) {
 		t.Errorf("no CSP meta")
 	}
-	if strings.Contains(s, "http://") || strings.Contains(s, "https://") {
-		t.Errorf("report refers to a remote address")
+	for _, fetch := range []string{`href="http`, `src="http`, `href=http`, `src=http`, "url(", "@import"} {
+		if strings.Contains(s, fetch) {
+			t.Errorf("report refers to a remote address: %s", fetch)
+		}
 	}
 }
 
@@ -98,6 +113,11 @@ func TestHTMLInChromium(t *testing.T) {
 	if !strings.Contains(dom, "<svg") || !strings.Contains(dom, "<circle") {
 		t.Errorf("timeline SVG missing")
 	}
+	for _, want := range []string{"Attack chain", "first anomalous event", "Process tree", "What made it possible", "Chain of custody"} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered page lacks %q", want)
+		}
+	}
 	for _, l := range strings.Split(log, "\n") {
 		if strings.Contains(l, "Uncaught") || strings.Contains(l, "CONSOLE") || strings.Contains(l, "Content Security Policy") || strings.Contains(l, "Content-Security-Policy") {
 			t.Errorf("chromium console: %s", l)
@@ -117,5 +137,70 @@ func TestHTMLInChromium(t *testing.T) {
 	if r := img.Bounds(); r.Dx() < 100 || r.Dy() < 100 {
 		t.Errorf("screenshot is %v", r)
 	}
+	// The page rendered something: a blank page is one colour.
+	colours := map[uint32]bool{}
+	r := img.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y += 7 {
+		for x := r.Min.X; x < r.Max.X; x += 7 {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			colours[cr>>8<<16|cg>>8<<8|cb>>8] = true
+		}
+	}
+	if len(colours) < 3 {
+		t.Errorf("the screenshot is blank (%d colours)", len(colours))
+	}
+	if d := os.Getenv("CORDON_TEST_ARTIFACTS"); d != "" {
+		if data, err := os.ReadFile(shot); err == nil {
+			_ = os.WriteFile(filepath.Join(d, "report.png"), data, 0o644)
+		}
+	}
 	t.Logf("screenshot %s (%v)", shot, img.Bounds())
+}
+
+// TestMarkdownEscapesEvidence: hostile text cannot add markup, break a
+// table row or close the process tree's fence.
+func TestMarkdownEscapesEvidence(t *testing.T) {
+	var b bytes.Buffer
+	if err := Markdown(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	// Outside the process tree's fence (where Markdown renders nothing as
+	// markup), no markup survives; control bytes survive nowhere.
+	parts := strings.Split(s, "```")
+	for i := 0; i < len(parts); i += 2 {
+		for _, bad := range []string{"<script", "<img", "</style>", "[l](http"} {
+			if strings.Contains(parts[i], bad) {
+				t.Errorf("markdown holds unescaped %q", bad)
+			}
+		}
+	}
+	if strings.ContainsAny(s, "\x1b\x07") {
+		t.Errorf("raw control bytes in the markdown")
+	}
+	// Every row of a table has as many unescaped pipes as its header.
+	inTree := false
+	header := 0
+	for _, line := range strings.Split(s, "\n") {
+		if strings.HasPrefix(line, "| time") {
+			header = strings.Count(line, "|")
+		}
+		if strings.HasPrefix(line, "```") {
+			inTree = !inTree
+			continue
+		}
+		if inTree && strings.Contains(line, "```") {
+			t.Errorf("the fence can be closed from evidence: %q", line)
+		}
+		if strings.HasPrefix(line, "| 2026-") || strings.HasPrefix(line, "| **2026-") {
+			if n := strings.Count(line, "|") - strings.Count(line, "\\|"); n != header {
+				t.Errorf("%d unescaped pipes in row %q", n, line)
+			}
+		}
+	}
+	for _, want := range []string{"## Attack chain", "first anomalous event", "**Process tree**", "## Chain of custody", "Golden point"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("markdown lacks %q", want)
+		}
+	}
 }

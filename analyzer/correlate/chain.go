@@ -1,0 +1,837 @@
+package correlate
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cordon-forensics/cordon/analyzer/findings"
+)
+
+// Attack stages, in the words of MITRE ATT&CK's tactics.
+const (
+	StageExposure       = "exposure"
+	StageInitialAccess  = "initial access"
+	StageExecution      = "execution"
+	StageDefenseEvasion = "defense evasion"
+	StagePersistence    = "persistence"
+	StageImpact         = "command and control / impact"
+)
+
+// respawnWindow is how soon after an instance's end a new one counts as
+// its respawn.
+const respawnWindow = 30 * time.Second
+
+// Step is one statement of an attack chain, with the events that prove it.
+type Step struct {
+	Time     time.Time `json:"time"`
+	Stage    string    `json:"stage"`
+	Text     string    `json:"text"`
+	Evidence []Ref     `json:"evidence"`
+	// First marks the chain's first anomalous event: the state just before
+	// it is the last known-good ("golden") one.
+	First bool `json:"first_anomalous,omitempty"`
+}
+
+// TreeLine is one process of the tree around the suspect processes.
+type TreeLine struct {
+	Depth   int       `json:"depth"`
+	PID     int64     `json:"pid"`
+	Name    string    `json:"name"`
+	Exe     string    `json:"executable"`
+	Start   time.Time `json:"start"`
+	Suspect string    `json:"suspect,omitempty"` // why the process is suspect, "" if not
+	Ref     Ref       `json:"evidence"`
+}
+
+// Thread is one attack reconstructed around a group of suspect processes
+// that share the process that spawned them.
+type Thread struct {
+	Title string `json:"title"`
+	// Score orders threads: findings linked, weighted by severity, and
+	// whether an outside address was traced.
+	Score     int        `json:"score"`
+	Bundle    string     `json:"bundle"`
+	Attackers []string   `json:"attacker_addresses,omitempty"`
+	Steps     []Step     `json:"steps"`
+	RootCause []Step     `json:"root_cause,omitempty"`
+	Tree      []TreeLine `json:"process_tree"`
+	Rules     []string   `json:"rules,omitempty"` // findings whose evidence is in this thread
+	// Golden states the last known-good point, from the first anomalous step.
+	Golden string `json:"golden,omitempty"`
+}
+
+// FirstAnomalous returns the step marked first, or nil.
+func (t *Thread) FirstAnomalous() *Step {
+	for i := range t.Steps {
+		if t.Steps[i].First {
+			return &t.Steps[i]
+		}
+	}
+	return nil
+}
+
+// Link is one join between sources, stated with the events on both sides.
+type Link struct {
+	Kind     string `json:"kind"` // "flow-socket", "pg-session-flow", "backend-spawn", …
+	Text     string `json:"text"`
+	Evidence []Ref  `json:"evidence"`
+}
+
+// Result is what Build rebuilt.
+type Result struct {
+	Threads []Thread `json:"threads"`
+	Links   []Link   `json:"links"`
+	// Dropped counts events not kept because a bound was reached: joins may miss them.
+	Dropped int `json:"dropped,omitempty"`
+}
+
+// session is one PostgreSQL connection, from its log lines.
+type session struct {
+	bundle     string
+	pid        int64
+	client     endpoint
+	user, db   string
+	received   *pgEvent
+	authorized *pgEvent
+	statements []*pgEvent
+}
+
+type builder struct {
+	c        *Correlator
+	opts     Options
+	fs       []findings.Finding
+	byRef    map[string][]*findings.Finding
+	sessions []*session
+	res      Result
+}
+
+func refKey(r Ref) string {
+	return r.Provenance.Bundle + "\x00" + r.Provenance.Entry + "\x00" + strconv.FormatInt(r.Provenance.Line, 10) + "\x00" + strconv.FormatInt(r.Provenance.Offset, 10)
+}
+
+// Options tune Build.
+type Options struct {
+	// Aggregate names rules that judge groups of events (respawns, counts)
+	// rather than one process: their evidence does not make a process
+	// suspect by itself.
+	Aggregate map[string]bool
+}
+
+// Build joins what was kept and rebuilds the attack threads, most
+// significant first. fs are the rule engine's findings, used to mark
+// suspect processes and to score threads.
+func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
+	b := &builder{c: c, opts: o, fs: fs, byRef: map[string][]*findings.Finding{}}
+	for i := range fs {
+		for _, e := range fs[i].Evidence {
+			k := refKey(e)
+			b.byRef[k] = append(b.byRef[k], &fs[i])
+		}
+	}
+	b.res.Dropped = c.Dropped
+	b.linkProcesses()
+	b.buildSessions()
+	b.joinFlowsToSockets()
+	for _, g := range b.suspectGroups() {
+		b.res.Threads = append(b.res.Threads, b.thread(g))
+	}
+	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
+	return b.res
+}
+
+func (b *builder) linkProcesses() {
+	for _, m := range b.c.procs {
+		for _, p := range m {
+			if q := m[p.ppid]; q != nil && q != p && !q.start.After(p.start) {
+				p.parent = q
+				q.children = append(q.children, p)
+			}
+		}
+		for _, p := range m {
+			sort.Slice(p.children, func(i, j int) bool { return p.children[i].start.Before(p.children[j].start) })
+		}
+	}
+	for bundle, m := range b.c.recovered {
+		for pid, h := range m {
+			if p := b.c.procs[bundle][pid]; p != nil {
+				p.sha256 = h
+			}
+		}
+	}
+}
+
+func (b *builder) buildSessions() {
+	evs := b.c.pg
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].time.Before(evs[j].time) })
+	cur := map[string]*session{}
+	for i := range evs {
+		e := &evs[i]
+		key := e.bundle + "\x00" + strconv.FormatInt(e.pid, 10)
+		s := cur[key]
+		if e.action == "connection-received" || s == nil {
+			s = &session{bundle: e.bundle, pid: e.pid}
+			cur[key] = s
+			b.sessions = append(b.sessions, s)
+		}
+		if e.client.ip != "" && s.client.ip == "" {
+			s.client = e.client
+		}
+		if e.user != "" && s.user == "" {
+			s.user = e.user
+		}
+		if e.db != "" && s.db == "" {
+			s.db = e.db
+		}
+		switch e.action {
+		case "connection-received":
+			s.received = e
+		case "connection-authorized":
+			s.authorized = e
+		case "statement":
+			s.statements = append(s.statements, e)
+		case "disconnection":
+			delete(cur, key)
+		}
+	}
+}
+
+// flowSock pairs a flow with the socket that held it.
+type flowSock struct {
+	f *flow
+	s *sock
+}
+
+// joinFlowsToSockets records, for each socket seen at collection, the flows
+// of the capture with the same 5-tuple (either direction).
+func (b *builder) joinFlowsToSockets() {
+	idx := map[string]*sock{}
+	for i := range b.c.socks {
+		s := &b.c.socks[i]
+		idx[s.bundle+"|"+s.local.String()+"|"+s.remote.String()] = s
+	}
+	for i := range b.c.flows {
+		f := &b.c.flows[i]
+		for _, k := range []string{f.src.String() + "|" + f.dst.String(), f.dst.String() + "|" + f.src.String()} {
+			if s := idx[f.bundle+"|"+k]; s != nil && s.pid != 0 {
+				b.res.Links = append(b.res.Links, Link{Kind: "flow-socket",
+					Text:     fmt.Sprintf("flow %s -> %s is the socket %s -> %s held by process %d at collection", f.src, f.dst, s.local, s.remote, s.pid),
+					Evidence: []Ref{f.ref, s.ref}})
+			}
+		}
+	}
+}
+
+// isSuspect says why a process is suspect: a high or critical finding on
+// its start event, or the collector's own suspicion (deleted, memfd or
+// temporary-directory executable).
+func (b *builder) isSuspect(p *proc) string {
+	var why []string
+	for _, f := range b.byRef[refKey(p.ref)] {
+		if (f.Severity == "high" || f.Severity == "critical") && !b.opts.Aggregate[f.RuleID] {
+			why = append(why, f.RuleID)
+		}
+	}
+	if p.suspect != "" {
+		why = append(why, p.suspect)
+	}
+	return strings.Join(why, ", ")
+}
+
+// group is suspect processes sharing the non-suspect process that spawned them.
+type group struct {
+	bundle  string
+	spawner *proc   // nil when the top suspect has no known parent
+	tops    []*proc // topmost suspects under the spawner
+}
+
+func (b *builder) suspectGroups() []*group {
+	byKey := map[string]*group{}
+	var out []*group
+	bundles := make([]string, 0, len(b.c.procs))
+	for k := range b.c.procs {
+		bundles = append(bundles, k)
+	}
+	sort.Strings(bundles)
+	for _, bundle := range bundles {
+		m := b.c.procs[bundle]
+		pids := make([]int64, 0, len(m))
+		for pid := range m {
+			pids = append(pids, pid)
+		}
+		sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
+		for _, pid := range pids {
+			p := m[pid]
+			if b.isSuspect(p) == "" {
+				continue
+			}
+			top := p
+			for top.parent != nil && b.isSuspect(top.parent) != "" {
+				top = top.parent
+			}
+			key := bundle + "\x00"
+			if top.parent != nil {
+				key += "spawner " + strconv.FormatInt(top.parent.pid, 10)
+			} else {
+				key += "top " + strconv.FormatInt(top.pid, 10)
+			}
+			g := byKey[key]
+			if g == nil {
+				g = &group{bundle: bundle, spawner: top.parent}
+				byKey[key] = g
+				out = append(out, g)
+			}
+			found := false
+			for _, t := range g.tops {
+				if t == top {
+					found = true
+				}
+			}
+			if !found {
+				g.tops = append(g.tops, top)
+			}
+		}
+	}
+	return out
+}
+
+// members returns the suspect processes under the tops and their direct
+// children: what a suspect process started belongs to its story, what
+// those children started in turn (a shell's own commands) only when suspect.
+func (b *builder) members(tops []*proc) []*proc {
+	var out []*proc
+	seen := map[*proc]bool{}
+	var walk func(p *proc)
+	walk = func(p *proc) {
+		if seen[p] || len(out) > 10_000 {
+			return
+		}
+		seen[p] = true
+		out = append(out, p)
+		if b.isSuspect(p) == "" {
+			return
+		}
+		for _, c := range p.children {
+			walk(c)
+		}
+	}
+	for _, t := range tops {
+		walk(t)
+	}
+	return out
+}
+
+// thread rebuilds one attack around a group.
+func (b *builder) thread(g *group) Thread {
+	t := Thread{Bundle: g.bundle}
+	members := b.members(g.tops)
+	inThread := map[int64]*proc{}
+	for _, p := range members {
+		inThread[p.pid] = p
+	}
+	var steps []Step
+	add := func(tm time.Time, stage, text string, ev ...Ref) {
+		steps = append(steps, Step{Time: tm, Stage: stage, Text: text, Evidence: ev})
+	}
+	attackers := map[string]bool{}
+	servicePort := 0 // the port of the service the attacker came through
+
+	// How it got in: the spawner's database session or login.
+	sp := g.spawner
+	var sess *session
+	if sp != nil {
+		sess = b.sessionOf(sp)
+	}
+	if sess != nil {
+		who := fmt.Sprintf("role %q", sess.user)
+		if sess.db != "" {
+			who += fmt.Sprintf(" on database %q", sess.db)
+		}
+		if sess.received != nil {
+			add(sess.received.time, StageInitialAccess, fmt.Sprintf("PostgreSQL accepted a connection from %s (backend PID %d)", sess.client, sess.pid), sess.received.ref)
+		}
+		if sess.authorized != nil {
+			add(sess.authorized.time, StageInitialAccess, fmt.Sprintf("PostgreSQL authorized the connection from %s as %s", sess.client, who), sess.authorized.ref)
+		}
+		if f := b.flowOf(sess); f != nil {
+			servicePort = f.dst.port
+			add(f.first, StageInitialAccess, fmt.Sprintf("the capture holds this connection: TCP %s -> %s", f.src, f.dst), f.ref)
+			b.res.Links = append(b.res.Links, Link{Kind: "pg-session-flow",
+				Text:     fmt.Sprintf("PostgreSQL backend %d's client %s is the captured flow %s -> %s", sess.pid, sess.client, f.src, f.dst),
+				Evidence: []Ref{f.ref, b.sessionRef(sess)}})
+		}
+		if sess.client.ip != "" && !isLocal(sess.client.ip) {
+			attackers[sess.client.ip] = true
+		}
+	}
+	if sp != nil {
+		// The spawner's own connections: a database backend or a service
+		// worker serving the attacker holds the attacker's connection.
+		var conns []*sock
+		for i := range b.c.socks {
+			s := &b.c.socks[i]
+			if s.bundle == g.bundle && s.pid == sp.pid && s.remote.port != 0 {
+				conns = append(conns, s)
+			}
+		}
+		if len(conns) <= 3 {
+			for _, s := range conns {
+				refs := []Ref{s.ref}
+				tm := sp.start
+				for j := range b.c.flows {
+					if f := &b.c.flows[j]; f.bundle == g.bundle && sameFlow(f, s) {
+						refs, tm = append(refs, f.ref), f.first
+						break
+					}
+				}
+				add(tm, StageInitialAccess, fmt.Sprintf("%q (PID %d), which started the suspect processes, served the connection %s -> %s", sp.name, sp.pid, s.remote, s.local), refs...)
+				if !isLocal(s.remote.ip) {
+					attackers[s.remote.ip] = true
+					if servicePort == 0 {
+						servicePort = s.local.port
+					}
+				}
+			}
+		}
+		for _, l := range b.c.logins {
+			if l.bundle == g.bundle && l.pid != 0 && (l.pid == sp.pid || (sp.parent != nil && l.pid == sp.parent.pid)) {
+				add(l.time, StageInitialAccess, fmt.Sprintf("login of %q from %s", l.user, l.source), l.ref)
+				if !isLocal(l.source) {
+					attackers[l.source] = true
+				}
+			}
+		}
+	}
+	// The dangerous statements of the attacker's sessions: the one that
+	// spawned the processes, and those of the same client address.
+	var dropped = map[string]Ref{}
+	for _, s := range b.sessions {
+		if s.bundle != g.bundle || !(s == sess || (s.client.ip != "" && attackers[s.client.ip])) {
+			continue
+		}
+		for _, st := range s.statements {
+			add(st.time, StageExecution, fmt.Sprintf("PostgreSQL backend %d (client %s, role %q) ran: %s", s.pid, s.client, s.user, cut(st.sql, 300)), st.ref)
+			if st.program != "" {
+				written, _ := programPaths(st.program)
+				for _, w := range written {
+					dropped[w] = st.ref
+				}
+			}
+		}
+	}
+	if sp != nil {
+		for _, top := range g.tops {
+			add(top.start, StageExecution, fmt.Sprintf("%s (PID %d) started %q (PID %d, executable %q)", sp.name, sp.pid, top.name, top.pid, top.exe), top.ref)
+			b.res.Links = append(b.res.Links, Link{Kind: "spawn",
+				Text:     fmt.Sprintf("process %d %q is a child of %d %q", top.pid, top.name, sp.pid, sp.name),
+				Evidence: []Ref{top.ref, sp.ref}})
+		}
+	}
+	// What ran, what it became.
+	for _, p := range members {
+		isTop := false
+		for _, top := range g.tops {
+			if p == top {
+				isTop = true
+			}
+		}
+		if !isTop || sp == nil {
+			parent := "no known parent"
+			if p.parent != nil {
+				parent = fmt.Sprintf("parent %d %q", p.parent.pid, p.parent.name)
+			}
+			add(p.start, StageExecution, fmt.Sprintf("process %d %q started from %q (%s)", p.pid, p.name, p.exe, parent), p.ref)
+		}
+		if p.deleted() {
+			text := fmt.Sprintf("the executable of process %d, %s, was deleted while it ran", p.pid, p.path())
+			refs := []Ref{p.ref}
+			if p.sha256 != "" {
+				text += "; the collector recovered it from memory: SHA-256 " + p.sha256
+			}
+			if r, ok := dropped[p.path()]; ok {
+				text += "; it is the file the attacker's statement wrote"
+				refs = append(refs, r)
+			}
+			add(p.start, StageDefenseEvasion, text, refs...)
+		}
+		if p.name != "" && p.exe != "" && !strings.HasPrefix(p.exe, "/memfd:") && commOf(p.exe) != p.name {
+			add(p.start, StageDefenseEvasion, fmt.Sprintf("process %d calls itself %q but runs %q", p.pid, p.name, p.exe), p.ref)
+		}
+	}
+	// Respawns: a new instance under the same parent soon after another ended.
+	for _, s := range b.respawns(members) {
+		steps = append(steps, s)
+	}
+	// Connections of the members, joined to the capture.
+	for i := range b.c.socks {
+		s := &b.c.socks[i]
+		p := inThread[s.pid]
+		if s.bundle != g.bundle || p == nil || s.remote.port == 0 {
+			continue
+		}
+		refs := []Ref{s.ref}
+		text := fmt.Sprintf("process %d %q holds a %s connection %s -> %s", p.pid, p.name, s.transport, s.local, s.remote)
+		tm := p.start
+		for j := range b.c.flows {
+			f := &b.c.flows[j]
+			if f.bundle == g.bundle && sameFlow(f, s) {
+				refs = append(refs, f.ref)
+				text += fmt.Sprintf("; captured from %s", f.first.UTC().Format(time.RFC3339Nano))
+				tm = f.first
+				break
+			}
+		}
+		for j := range b.c.stratum {
+			f := &b.c.stratum[j]
+			if f.bundle == g.bundle && sameFlow(f, s) {
+				refs = append(refs, f.ref)
+				text += fmt.Sprintf("; it speaks stratum (mining) with login %q", f.protocol)
+				break
+			}
+		}
+		if !isLocal(s.remote.ip) {
+			attackers[s.remote.ip] = true
+		}
+		add(tm, StageImpact, text, refs...)
+	}
+	for _, in := range b.c.indicators {
+		if in.bundle == g.bundle && inThread[in.pid] != nil {
+			add(mustTime(in.ref.Time), StageImpact, fmt.Sprintf("%s %q found in process %d's memory or executable", in.kind, cut(in.value, 200), in.pid), in.ref)
+		}
+	}
+	// First contact of each attacker address, anywhere in the case.
+	for ip := range attackers {
+		if fs, ok := b.c.addrFirst[ip]; ok {
+			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case", ip), fs.ref)
+		}
+	}
+	t.Steps = dedupe(steps)
+	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	for i := range t.Steps {
+		if !t.Steps[i].Time.IsZero() && t.Steps[i].Time.Year() > 1971 {
+			t.Steps[i].First = true
+			t.Golden = fmt.Sprintf("The last known-good state is before %s; the first anomalous event of this chain is: %s. Restore from images or backups made before it, and treat everything after it as untrusted.",
+				t.Steps[i].Time.UTC().Format(time.RFC3339Nano), t.Steps[i].Text)
+			break
+		}
+	}
+	t.RootCause = b.rootCause(g, servicePort)
+	t.Tree = b.tree(g, members)
+	for ip := range attackers {
+		t.Attackers = append(t.Attackers, ip)
+	}
+	sort.Strings(t.Attackers)
+	t.Rules, t.Score = b.score(&t)
+	if len(t.Attackers) > 0 {
+		t.Score += 20
+	}
+	t.Title = b.title(g, sess, &t)
+	return t
+}
+
+func (b *builder) title(g *group, sess *session, t *Thread) string {
+	var names []string
+	for _, p := range g.tops {
+		names = append(names, fmt.Sprintf("%q (PID %d)", p.name, p.pid))
+	}
+	switch {
+	case sess != nil && sess.client.ip != "":
+		return fmt.Sprintf("%s started through PostgreSQL backend %d, from %s", strings.Join(names, ", "), sess.pid, sess.client.ip)
+	case g.spawner != nil && len(t.Attackers) > 0:
+		return fmt.Sprintf("%s started by %q (PID %d), serving %s", strings.Join(names, ", "), g.spawner.name, g.spawner.pid, strings.Join(t.Attackers, ", "))
+	case g.spawner != nil:
+		return fmt.Sprintf("%s started by %q (PID %d)", strings.Join(names, ", "), g.spawner.name, g.spawner.pid)
+	default:
+		return strings.Join(names, ", ") + " with no known parent"
+	}
+}
+
+// sessionOf finds the PostgreSQL session served by backend p: same PID, the
+// connection received closest to the backend's start.
+func (b *builder) sessionOf(p *proc) *session {
+	var best *session
+	var bestD time.Duration
+	for _, s := range b.sessions {
+		if s.bundle != p.bundle || s.pid != p.pid {
+			continue
+		}
+		var t time.Time
+		switch {
+		case s.received != nil:
+			t = s.received.time
+		case s.authorized != nil:
+			t = s.authorized.time
+		case len(s.statements) > 0:
+			t = s.statements[0].time
+		}
+		d := t.Sub(p.start)
+		if d < 0 {
+			d = -d
+		}
+		if best == nil || d < bestD {
+			best, bestD = s, d
+		}
+	}
+	return best
+}
+
+func (b *builder) sessionRef(s *session) Ref {
+	switch {
+	case s.received != nil:
+		return s.received.ref
+	case s.authorized != nil:
+		return s.authorized.ref
+	default:
+		return s.statements[0].ref
+	}
+}
+
+// flowOf finds the captured flow of a session by its client address and port.
+func (b *builder) flowOf(s *session) *flow {
+	if s.client.port == 0 {
+		return nil
+	}
+	for i := range b.c.flows {
+		f := &b.c.flows[i]
+		if f.bundle == s.bundle && f.src == s.client {
+			return f
+		}
+	}
+	return nil
+}
+
+func sameFlow(f *flow, s *sock) bool {
+	return (f.src == s.local && f.dst == s.remote) || (f.src == s.remote && f.dst == s.local)
+}
+
+// respawns finds instances restarted by the same parent: two children with
+// the same executable started within respawnWindow of each other, or a
+// child started soon after a captured connection to the same peer ended
+// whose socket no live process held any more.
+func (b *builder) respawns(members []*proc) []Step {
+	var out []Step
+	for _, p := range members {
+		byExe := map[string][]*proc{}
+		for _, c := range p.children {
+			byExe[c.exe] = append(byExe[c.exe], c)
+		}
+		for exe, cs := range byExe {
+			for i := 1; i < len(cs); i++ {
+				if cs[i].start.Sub(cs[i-1].start) <= respawnWindow {
+					out = append(out, Step{Time: cs[i].start, Stage: StagePersistence,
+						Text:     fmt.Sprintf("%q (PID %d) restarted %q: PID %d then PID %d, %s apart", p.name, p.pid, exe, cs[i-1].pid, cs[i].pid, cs[i].start.Sub(cs[i-1].start).Round(time.Millisecond)),
+						Evidence: []Ref{cs[i-1].ref, cs[i].ref}})
+				}
+			}
+		}
+		for _, c := range p.children {
+			for _, prev := range b.endedBefore(c) {
+				out = append(out, Step{Time: c.start, Stage: StagePersistence,
+					Text: fmt.Sprintf("%q (PID %d) restarted %q as PID %d %s after an earlier instance's connection %s -> %s ended (no process held it at collection): a watchdog respawn",
+						p.name, p.pid, c.exe, c.pid, c.start.Sub(prev.last).Round(time.Millisecond), prev.src, prev.dst),
+					Evidence: []Ref{prev.ref, c.ref}})
+			}
+		}
+	}
+	return out
+}
+
+// endedBefore returns captured flows to the same peers as c's sockets that
+// ended up to respawnWindow before c started and that no socket held at
+// collection.
+func (b *builder) endedBefore(c *proc) []*flow {
+	held := map[string]bool{}
+	var peers []endpoint
+	for i := range b.c.socks {
+		s := &b.c.socks[i]
+		if s.bundle != c.bundle {
+			continue
+		}
+		if s.pid != 0 { // a TIME_WAIT socket is held by no process
+			held[s.local.String()+"|"+s.remote.String()] = true
+		}
+		if s.pid == c.pid && s.remote.port != 0 {
+			peers = append(peers, s.remote)
+		}
+	}
+	var out []*flow
+	for _, peer := range peers {
+		for i := range b.c.flows {
+			f := &b.c.flows[i]
+			if f.bundle != c.bundle || f.dst != peer || held[f.src.String()+"|"+f.dst.String()] {
+				continue
+			}
+			if d := c.start.Sub(f.last); d >= -time.Second && d <= respawnWindow {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// rootCause states what on the host made the thread possible: the exposure
+// findings about the service the attacker reached (its port, or its
+// configuration files), and that service's listening socket.
+func (b *builder) rootCause(g *group, port int) []Step {
+	if port == 0 {
+		return nil
+	}
+	var out []Step
+	for _, f := range b.fs {
+		if !strings.Contains(f.RuleID, "-EXP-") {
+			continue
+		}
+		var ev []Ref
+		for _, e := range f.Evidence {
+			if e.Provenance.Bundle != g.bundle {
+				continue
+			}
+			if strings.Contains(e.Provenance.Entry, "postgres") || strings.Contains(e.Provenance.Entry, "pg_hba") ||
+				(port != 0 && strings.Contains(e.Message, ":"+strconv.Itoa(port)+" ")) ||
+				strings.Contains(strings.ToLower(e.Message), "postgres") {
+				ev = append(ev, e)
+			}
+		}
+		if len(ev) == 0 {
+			continue
+		}
+		out = append(out, Step{Time: mustTime(ev[0].Time), Stage: StageExposure,
+			Text: fmt.Sprintf("%s: %s (%s)", f.RuleID, f.Title, f.Why), Evidence: ev[:min(len(ev), 5)]})
+	}
+	for _, l := range b.c.listeners {
+		if l.bundle == g.bundle && l.local.port == port && l.allIfaces {
+			out = append(out, Step{Time: mustTime(l.ref.Time), Stage: StageExposure,
+				Text:     fmt.Sprintf("the service the attacker reached listens on all interfaces: %s %s", l.transport, l.local),
+				Evidence: []Ref{l.ref}})
+		}
+	}
+	return out
+}
+
+// score weighs the findings whose evidence is in the thread.
+func (b *builder) score(t *Thread) ([]string, int) {
+	weight := map[string]int{"critical": 10, "high": 5, "medium": 2, "low": 1}
+	seen := map[string]bool{}
+	score := 0
+	var ids []string
+	for _, s := range t.Steps {
+		for _, e := range s.Evidence {
+			for _, f := range b.byRef[refKey(e)] {
+				if !seen[f.RuleID] {
+					seen[f.RuleID] = true
+					ids = append(ids, f.RuleID)
+					score += weight[f.Severity]
+				}
+			}
+		}
+	}
+	for _, l := range t.Tree {
+		for _, f := range b.byRef[refKey(l.Ref)] {
+			if !seen[f.RuleID] {
+				seen[f.RuleID] = true
+				ids = append(ids, f.RuleID)
+				score += weight[f.Severity]
+			}
+		}
+	}
+	sort.Strings(ids)
+	return ids, score
+}
+
+// tree lists the spawner's ancestors, the spawner, and under it the
+// suspect processes with what they started; the spawner's other children
+// are listed (one line each) unless the spawner is the init process.
+func (b *builder) tree(g *group, members []*proc) []TreeLine {
+	var out []TreeLine
+	in := map[*proc]bool{}
+	for _, p := range members {
+		in[p] = true
+	}
+	root := g.spawner
+	if root == nil {
+		for _, t := range g.tops {
+			out = b.subtree(out, t, 0, in)
+		}
+		return out
+	}
+	var anc []*proc
+	for q := root.parent; q != nil && len(anc) < 32; q = q.parent {
+		anc = append(anc, q)
+	}
+	for i := len(anc) - 1; i >= 0; i-- {
+		out = append(out, b.line(anc[i], len(anc)-1-i))
+	}
+	d := len(anc)
+	out = append(out, b.line(root, d))
+	others := 0
+	for _, c := range root.children {
+		switch {
+		case in[c]:
+			out = b.subtree(out, c, d+1, in)
+		case root.pid != 1 && others < 20:
+			others++
+			out = append(out, b.line(c, d+1))
+		}
+	}
+	return out
+}
+
+func (b *builder) subtree(out []TreeLine, p *proc, d int, in map[*proc]bool) []TreeLine {
+	if len(out) >= 500 || d > 64 {
+		return out
+	}
+	out = append(out, b.line(p, d))
+	for _, c := range p.children {
+		if in[c] {
+			out = b.subtree(out, c, d+1, in)
+		}
+	}
+	return out
+}
+
+func (b *builder) line(p *proc, depth int) TreeLine {
+	return TreeLine{Depth: depth, PID: p.pid, Name: p.name, Exe: p.exe, Start: p.start, Suspect: b.isSuspect(p), Ref: p.ref}
+}
+
+// commOf is the kernel's comm for an executable path: its base name, cut to 15 bytes.
+func commOf(exe string) string {
+	exe = strings.TrimSuffix(exe, " (deleted)")
+	if i := strings.LastIndexByte(exe, '/'); i >= 0 {
+		exe = exe[i+1:]
+	}
+	if len(exe) > 15 {
+		exe = exe[:15]
+	}
+	return exe
+}
+
+func dedupe(steps []Step) []Step {
+	seen := map[string]bool{}
+	out := steps[:0]
+	for _, s := range steps {
+		k := s.Stage + "\x00" + s.Text
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, s)
+	}
+	return out
+}
+
+func mustTime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}

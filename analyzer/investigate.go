@@ -1,0 +1,84 @@
+package analyzer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/cordon-forensics/cordon/analyzer/correlate"
+	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+// Investigation is what the rules and the correlation make of a case: the
+// findings, the attack threads rebuilt from joins across sources, and the
+// bundles with their custody.
+type Investigation struct {
+	Findings []findings.Finding
+	Chain    correlate.Result
+	Bundles  []CaseBundle
+	Events   int64
+	// Unverified is true when a bundle of the case was analyzed with --force.
+	Unverified bool
+}
+
+// Investigate reads every event of the case once, in time order, through
+// the rule engine and the correlator, then builds the attack threads.
+func Investigate(ctx context.Context, c *Case, rules []findings.Rule) (*Investigation, error) {
+	inv := &Investigation{Bundles: c.Bundles()}
+	eng := findings.NewEngine(rules)
+	cor := correlate.New()
+	err := c.Events(ctx, Query{}, func(ev timeline.Event) error {
+		inv.Events++
+		eng.Add(ev)
+		cor.Add(ev)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the case's events: %w", err)
+	}
+	inv.Findings = eng.Findings()
+	// Every evidence reference carries the hash of the signed entry it was read from.
+	hashes := map[string]string{}
+	for _, b := range inv.Bundles {
+		if b.Unverified {
+			inv.Unverified = true
+		}
+		for _, e := range b.Entries {
+			hashes[b.EvidenceID+"\x00"+e.Name] = e.SHA256
+		}
+	}
+	for i := range inv.Findings {
+		for j := range inv.Findings[i].Evidence {
+			pv := &inv.Findings[i].Evidence[j].Provenance
+			if pv.SHA256 == "" {
+				pv.SHA256 = hashes[pv.Bundle+"\x00"+pv.Entry]
+			}
+		}
+	}
+	agg := map[string]bool{}
+	for _, r := range rules {
+		if r.Respawn != nil {
+			agg[r.ID] = true
+		}
+	}
+	inv.Chain = cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
+	return inv, nil
+}
+
+// MainThread returns the most significant attack thread, or nil.
+func (inv *Investigation) MainThread() *correlate.Thread {
+	if len(inv.Chain.Threads) == 0 {
+		return nil
+	}
+	return &inv.Chain.Threads[0]
+}
+
+// String is a one-line summary, for logs.
+func (inv *Investigation) String() string {
+	var ids []string
+	for _, f := range inv.Findings {
+		ids = append(ids, f.RuleID)
+	}
+	return fmt.Sprintf("%d events, %d findings (%s), %d threads", inv.Events, len(inv.Findings), strings.Join(ids, " "), len(inv.Chain.Threads))
+}
