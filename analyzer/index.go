@@ -13,11 +13,8 @@ package analyzer
 // is published only after that, and the index is opened read-only.
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 
 	"github.com/blevesearch/bleve/v2"
@@ -32,7 +29,6 @@ const (
 	indexBatch = 1000
 )
 
-var indexBatchSize = indexBatch
 
 // indexWorkers is how many batches are built at once.
 var indexWorkers = max(2, runtime.GOMAXPROCS(0))
@@ -62,14 +58,17 @@ func newIndexBuilder(path string) (*indexBuilder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index mapping: %w", err)
 	}
-	cfg := map[string]any{"unsafe_batch": true}
-	if v := os.Getenv("XCFG"); v != "" {
-		if err := json.Unmarshal([]byte(v), &cfg); err != nil {
-			panic(err)
-		}
-	}
-	if v := os.Getenv("XBATCH"); v != "" {
-		indexBatchSize, _ = strconv.Atoi(v)
+	cfg := map[string]any{
+		"unsafe_batch": true,
+		// The index is built once, then only read: merging segments while
+		// it is built is work done again at every tier. Wider tiers merge
+		// less often (on 2 cores, 1M events: 15,600 events/s instead of
+		// 12,700, the index 8% larger, queries as fast; see the README).
+		"numSnapshotsToKeep": 1,
+		"scorchMergePlanOptions": map[string]any{
+			"MaxSegmentsPerTier":   200,
+			"SegmentsPerMergeTask": 100,
+		},
 	}
 	idx, err := bleve.NewUsing(path, m, scorch.Name, scorch.Name, cfg)
 	if err != nil {
@@ -130,7 +129,7 @@ func (b *indexBuilder) failed() bool {
 // Add queues event number n for indexing; it blocks while every worker is busy.
 func (b *indexBuilder) Add(n int64, ev *timeline.Event) error {
 	b.batch = append(b.batch, indexDoc{n, ev})
-	if len(b.batch) >= indexBatchSize {
+	if len(b.batch) >= indexBatch {
 		b.work <- b.batch
 		b.batch = make([]indexDoc, 0, indexBatch)
 	}
