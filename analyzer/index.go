@@ -29,7 +29,6 @@ const (
 	indexBatch = 1000
 )
 
-
 // indexWorkers is how many batches are built at once.
 var indexWorkers = max(2, runtime.GOMAXPROCS(0))
 
