@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"io"
 	"io/fs"
 	"os"
@@ -497,7 +498,7 @@ func TestFilesMactime(t *testing.T) {
 		t.Errorf("mactime output lacks /tmp/run.sh:\n%s", out)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(body)), "\n") {
-		if _, err := filetimeline.ParseBodyLine(line); err != nil {
+		if _, err := bodyfile.Parse(line); err != nil {
 			t.Errorf("bodyfile line %q: %v", line, err)
 		}
 	}

@@ -3,6 +3,7 @@ package filetimeline
 import (
 	"bytes"
 	"errors"
+	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"io"
 	"strings"
 	"testing"
@@ -10,25 +11,6 @@ import (
 
 	"github.com/cordon-forensics/cordon/timeline"
 )
-
-func TestModeString(t *testing.T) {
-	for _, c := range []struct {
-		typ  string
-		mode uint32
-		want string
-	}{
-		{"file", 0o755, "-rwxr-xr-x"},
-		{"dir", 0o1777, "drwxrwxrwt"},
-		{"symlink", 0o777, "lrwxrwxrwx"},
-		{"file", 0o4755, "-rwsr-xr-x"},
-		{"file", 0o2644, "-rw-r-Sr--"},
-		{"fifo", 0o600, "prw-------"},
-	} {
-		if got := ModeString(c.typ, c.mode); got != c.want {
-			t.Errorf("ModeString(%s, %o) = %s, want %s", c.typ, c.mode, got, c.want)
-		}
-	}
-}
 
 func TestBodyLineRoundTrip(t *testing.T) {
 	ts := time.Unix(1700000000, 5).UTC()
@@ -38,7 +20,7 @@ func TestBodyLineRoundTrip(t *testing.T) {
 	if strings.Count(line, "\n") != 1 || strings.Count(line, "|") != 10 {
 		t.Fatalf("line %q breaks the format", line)
 	}
-	b, err := ParseBodyLine(strings.TrimSuffix(line, "\n"))
+	b, err := bodyfile.Parse(strings.TrimSuffix(line, "\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +28,7 @@ func TestBodyLineRoundTrip(t *testing.T) {
 		b.Atime != 1700000000 || b.Mtime != 1700000001 || b.Ctime != 1700000002 || b.Crtime != 0 {
 		t.Errorf("round trip: %+v", b)
 	}
-	if _, err := ParseBodyLine("0|a|b"); err == nil {
+	if _, err := bodyfile.Parse("0|a|b"); err == nil {
 		t.Error("short line accepted")
 	}
 }
@@ -121,7 +103,7 @@ func FuzzReader(f *testing.F) {
 				continue
 			}
 			Events(rec, timeline.Origin{}, line, off)
-			ParseBodyLine(strings.TrimSuffix(BodyLine(rec), "\n"))
+			bodyfile.Parse(strings.TrimSuffix(BodyLine(rec), "\n"))
 		}
 	})
 }
