@@ -82,7 +82,7 @@ func parseTestLines(r io.Reader, o timeline.Origin, emit Emit) error {
 			continue
 		}
 		ev := timeline.Event{Timestamp: ts, Message: f[5],
-			Event:  timeline.EventFields{Action: f[1], Category: []string{"process"}},
+			Event:  timeline.EventFields{Action: f[1], Category: []string{"process"}, Dataset: testDatasets[f[1]]},
 			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningStart, Provenance: o.Provenance(line, start)}}
 		if f[2] != "" || f[3] != "" {
 			pid, _ := strconv.ParseInt(f[3], 10, 64)
@@ -102,6 +102,10 @@ func parseTestLines(r io.Reader, o timeline.Origin, emit Emit) error {
 }
 
 var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+
+// testDatasets gives the test lines of the benchmark the datasets of the
+// parsers they imitate, so that rules and correlation read them as such.
+var testDatasets = map[string]string{"process-started": "processes", "ssh-login": "auth", "ssh-login-failed": "auth"}
 
 func ts(d time.Duration) string { return t0.Add(d).Format(time.RFC3339Nano) }
 

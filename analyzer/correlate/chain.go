@@ -61,7 +61,12 @@ type Thread struct {
 	Rules     []string   `json:"rules,omitempty"` // findings whose evidence is in this thread
 	// Golden states the last known-good point, from the first anomalous step.
 	Golden string `json:"golden,omitempty"`
+	// OmittedSteps counts the latest steps beyond maxSteps, left out.
+	OmittedSteps int `json:"omitted_steps,omitempty"`
 }
+
+// maxSteps bounds the steps of one thread (the earliest are kept).
+const maxSteps = 500
 
 // FirstAnomalous returns the step marked first, or nil.
 func (t *Thread) FirstAnomalous() *Step {
@@ -86,6 +91,31 @@ type Result struct {
 	Links   []Link   `json:"links"`
 	// Dropped counts events not kept because a bound was reached: joins may miss them.
 	Dropped int `json:"dropped,omitempty"`
+	// OtherGroups counts groups of suspect processes beyond maxThreads, not rebuilt.
+	OtherGroups int `json:"other_groups,omitempty"`
+}
+
+// maxThreads bounds the threads rebuilt in full.
+const maxThreads = 50
+
+// maxLinks bounds the joins listed.
+const maxLinks = 10_000
+
+// preScore weighs a group cheaply, before its thread is rebuilt: its
+// suspect processes and the findings on them.
+func (b *builder) preScore(g *group) int {
+	weight := map[string]int{"critical": 10, "high": 5, "medium": 2, "low": 1}
+	n := 0
+	for _, p := range g.tops {
+		n++
+		for _, f := range b.byRef[refKey(p.ref)] {
+			n += weight[f.Severity]
+		}
+	}
+	if g.spawner != nil && len(b.x.sessionsByPID[bp{g.bundle, g.spawner.pid}]) > 0 {
+		n += 20
+	}
+	return n
 }
 
 // session is one PostgreSQL connection, from its log lines.
@@ -105,6 +135,7 @@ type builder struct {
 	fs       []findings.Finding
 	byRef    map[string][]*findings.Finding
 	sessions []*session
+	x        index
 	res      Result
 }
 
@@ -134,8 +165,16 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 	b.res.Dropped = c.Dropped
 	b.linkProcesses()
 	b.buildSessions()
+	b.buildIndex()
 	b.joinFlowsToSockets()
-	for _, g := range b.suspectGroups() {
+	groups := b.suspectGroups()
+	if len(groups) > maxThreads {
+		// Only the weightiest groups are rebuilt in full; the rest are counted.
+		sort.SliceStable(groups, func(i, j int) bool { return b.preScore(groups[i]) > b.preScore(groups[j]) })
+		b.res.OtherGroups = len(groups) - maxThreads
+		groups = groups[:maxThreads]
+	}
+	for _, g := range groups {
 		b.res.Threads = append(b.res.Threads, b.thread(g))
 	}
 	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
@@ -198,28 +237,18 @@ func (b *builder) buildSessions() {
 	}
 }
 
-// flowSock pairs a flow with the socket that held it.
-type flowSock struct {
-	f *flow
-	s *sock
-}
-
-// joinFlowsToSockets records, for each socket seen at collection, the flows
-// of the capture with the same 5-tuple (either direction).
+// joinFlowsToSockets records, for each flow of the capture, the sockets
+// seen at collection with the same 5-tuple (either direction).
 func (b *builder) joinFlowsToSockets() {
-	idx := map[string]*sock{}
 	for i := range b.c.socks {
 		s := &b.c.socks[i]
-		idx[s.bundle+"|"+s.local.String()+"|"+s.remote.String()] = s
-	}
-	for i := range b.c.flows {
-		f := &b.c.flows[i]
-		for _, k := range []string{f.src.String() + "|" + f.dst.String(), f.dst.String() + "|" + f.src.String()} {
-			if s := idx[f.bundle+"|"+k]; s != nil && s.pid != 0 {
-				b.res.Links = append(b.res.Links, Link{Kind: "flow-socket",
-					Text:     fmt.Sprintf("flow %s -> %s is the socket %s -> %s held by process %d at collection", f.src, f.dst, s.local, s.remote, s.pid),
-					Evidence: []Ref{f.ref, s.ref}})
-			}
+		if s.pid == 0 || len(b.res.Links) >= maxLinks {
+			continue
+		}
+		if f := b.flowOfSocket(s); f != nil {
+			b.res.Links = append(b.res.Links, Link{Kind: "flow-socket",
+				Text:     fmt.Sprintf("flow %s -> %s is the socket %s -> %s held by process %d at collection", f.src, f.dst, s.local, s.remote, s.pid),
+				Evidence: []Ref{f.ref, s.ref}})
 		}
 	}
 }
@@ -245,6 +274,7 @@ type group struct {
 	bundle  string
 	spawner *proc   // nil when the top suspect has no known parent
 	tops    []*proc // topmost suspects under the spawner
+	topSet  map[*proc]bool
 }
 
 func (b *builder) suspectGroups() []*group {
@@ -279,17 +309,12 @@ func (b *builder) suspectGroups() []*group {
 			}
 			g := byKey[key]
 			if g == nil {
-				g = &group{bundle: bundle, spawner: top.parent}
+				g = &group{bundle: bundle, spawner: top.parent, topSet: map[*proc]bool{}}
 				byKey[key] = g
 				out = append(out, g)
 			}
-			found := false
-			for _, t := range g.tops {
-				if t == top {
-					found = true
-				}
-			}
-			if !found {
+			if !g.topSet[top] {
+				g.topSet[top] = true
 				g.tops = append(g.tops, top)
 			}
 		}
@@ -370,9 +395,8 @@ func (b *builder) thread(g *group) Thread {
 		// The spawner's own connections: a database backend or a service
 		// worker serving the attacker holds the attacker's connection.
 		var conns []*sock
-		for i := range b.c.socks {
-			s := &b.c.socks[i]
-			if s.bundle == g.bundle && s.pid == sp.pid && s.remote.port != 0 {
+		for _, s := range b.x.socksByPID[bp{g.bundle, sp.pid}] {
+			if s.remote.port != 0 {
 				conns = append(conns, s)
 			}
 		}
@@ -380,11 +404,8 @@ func (b *builder) thread(g *group) Thread {
 			for _, s := range conns {
 				refs := []Ref{s.ref}
 				tm := sp.start
-				for j := range b.c.flows {
-					if f := &b.c.flows[j]; f.bundle == g.bundle && sameFlow(f, s) {
-						refs, tm = append(refs, f.ref), f.first
-						break
-					}
+				if f := b.flowOfSocket(s); f != nil {
+					refs, tm = append(refs, f.ref), f.first
 				}
 				add(tm, StageInitialAccess, fmt.Sprintf("%q (PID %d), which started the suspect processes, served the connection %s -> %s", sp.name, sp.pid, s.remote, s.local), refs...)
 				if !isLocal(s.remote.ip) {
@@ -395,22 +416,37 @@ func (b *builder) thread(g *group) Thread {
 				}
 			}
 		}
-		for _, l := range b.c.logins {
-			if l.bundle == g.bundle && l.pid != 0 && (l.pid == sp.pid || (sp.parent != nil && l.pid == sp.parent.pid)) {
-				add(l.time, StageInitialAccess, fmt.Sprintf("login of %q from %s", l.user, l.source), l.ref)
-				if !isLocal(l.source) {
-					attackers[l.source] = true
-				}
+		logins := b.x.loginsByPID[bp{g.bundle, sp.pid}]
+		if sp.parent != nil {
+			logins = append(append([]*login{}, logins...), b.x.loginsByPID[bp{g.bundle, sp.parent.pid}]...)
+		}
+		for _, l := range logins {
+			add(l.time, StageInitialAccess, fmt.Sprintf("login of %q from %s", l.user, l.source), l.ref)
+			if !isLocal(l.source) {
+				attackers[l.source] = true
 			}
 		}
 	}
 	// The dangerous statements of the attacker's sessions: the one that
 	// spawned the processes, and those of the same client address.
 	var dropped = map[string]Ref{}
-	for _, s := range b.sessions {
-		if s.bundle != g.bundle || !(s == sess || (s.client.ip != "" && attackers[s.client.ip])) {
-			continue
+	var related []*session
+	if sess != nil {
+		related = append(related, sess)
+	}
+	ips := make([]string, 0, len(attackers))
+	for ip := range attackers {
+		ips = append(ips, ip)
+	}
+	sort.Strings(ips)
+	for _, ip := range ips {
+		for _, s := range b.x.sessionsByIP[g.bundle+"|"+ip] {
+			if s != sess {
+				related = append(related, s)
+			}
 		}
+	}
+	for _, s := range related {
 		for _, st := range s.statements {
 			add(st.time, StageExecution, fmt.Sprintf("PostgreSQL backend %d (client %s, role %q) ran: %s", s.pid, s.client, s.user, cut(st.sql, 300)), st.ref)
 			if st.program != "" {
@@ -424,19 +460,16 @@ func (b *builder) thread(g *group) Thread {
 	if sp != nil {
 		for _, top := range g.tops {
 			add(top.start, StageExecution, fmt.Sprintf("%s (PID %d) started %q (PID %d, executable %q)", sp.name, sp.pid, top.name, top.pid, top.exe), top.ref)
-			b.res.Links = append(b.res.Links, Link{Kind: "spawn",
-				Text:     fmt.Sprintf("process %d %q is a child of %d %q", top.pid, top.name, sp.pid, sp.name),
-				Evidence: []Ref{top.ref, sp.ref}})
+			if len(b.res.Links) < maxLinks {
+				b.res.Links = append(b.res.Links, Link{Kind: "spawn",
+					Text:     fmt.Sprintf("process %d %q is a child of %d %q", top.pid, top.name, sp.pid, sp.name),
+					Evidence: []Ref{top.ref, sp.ref}})
+			}
 		}
 	}
 	// What ran, what it became.
 	for _, p := range members {
-		isTop := false
-		for _, top := range g.tops {
-			if p == top {
-				isTop = true
-			}
-		}
+		isTop := g.topSet[p]
 		if !isTop || sp == nil {
 			parent := "no known parent"
 			if p.parent != nil {
@@ -465,39 +498,29 @@ func (b *builder) thread(g *group) Thread {
 		steps = append(steps, s)
 	}
 	// Connections of the members, joined to the capture.
-	for i := range b.c.socks {
-		s := &b.c.socks[i]
-		p := inThread[s.pid]
-		if s.bundle != g.bundle || p == nil || s.remote.port == 0 {
-			continue
-		}
-		refs := []Ref{s.ref}
-		text := fmt.Sprintf("process %d %q holds a %s connection %s -> %s", p.pid, p.name, s.transport, s.local, s.remote)
-		tm := p.start
-		for j := range b.c.flows {
-			f := &b.c.flows[j]
-			if f.bundle == g.bundle && sameFlow(f, s) {
+	for _, p := range members {
+		for _, s := range b.x.socksByPID[bp{g.bundle, p.pid}] {
+			if s.remote.port == 0 {
+				continue
+			}
+			refs := []Ref{s.ref}
+			text := fmt.Sprintf("process %d %q holds a %s connection %s -> %s", p.pid, p.name, s.transport, s.local, s.remote)
+			tm := p.start
+			if f := b.flowOfSocket(s); f != nil {
 				refs = append(refs, f.ref)
 				text += fmt.Sprintf("; captured from %s", f.first.UTC().Format(time.RFC3339Nano))
 				tm = f.first
-				break
 			}
-		}
-		for j := range b.c.stratum {
-			f := &b.c.stratum[j]
-			if f.bundle == g.bundle && sameFlow(f, s) {
+			if f := b.stratumOfSocket(s); f != nil {
 				refs = append(refs, f.ref)
 				text += fmt.Sprintf("; it speaks stratum (mining) with login %q", f.protocol)
-				break
 			}
+			if !isLocal(s.remote.ip) {
+				attackers[s.remote.ip] = true
+			}
+			add(tm, StageImpact, text, refs...)
 		}
-		if !isLocal(s.remote.ip) {
-			attackers[s.remote.ip] = true
-		}
-		add(tm, StageImpact, text, refs...)
-	}
-	for _, in := range b.c.indicators {
-		if in.bundle == g.bundle && inThread[in.pid] != nil {
+		for _, in := range b.x.indicatorsBy[bp{g.bundle, p.pid}] {
 			add(mustTime(in.ref.Time), StageImpact, fmt.Sprintf("%s %q found in process %d's memory or executable", in.kind, cut(in.value, 200), in.pid), in.ref)
 		}
 	}
@@ -509,6 +532,10 @@ func (b *builder) thread(g *group) Thread {
 	}
 	t.Steps = dedupe(steps)
 	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	if len(t.Steps) > maxSteps {
+		t.OmittedSteps = len(t.Steps) - maxSteps
+		t.Steps = t.Steps[:maxSteps]
+	}
 	for i := range t.Steps {
 		if !t.Steps[i].Time.IsZero() && t.Steps[i].Time.Year() > 1971 {
 			t.Steps[i].First = true
@@ -533,7 +560,11 @@ func (b *builder) thread(g *group) Thread {
 
 func (b *builder) title(g *group, sess *session, t *Thread) string {
 	var names []string
-	for _, p := range g.tops {
+	for i, p := range g.tops {
+		if i == 3 {
+			names = append(names, fmt.Sprintf("and %d more", len(g.tops)-3))
+			break
+		}
 		names = append(names, fmt.Sprintf("%q (PID %d)", p.name, p.pid))
 	}
 	switch {
@@ -553,10 +584,7 @@ func (b *builder) title(g *group, sess *session, t *Thread) string {
 func (b *builder) sessionOf(p *proc) *session {
 	var best *session
 	var bestD time.Duration
-	for _, s := range b.sessions {
-		if s.bundle != p.bundle || s.pid != p.pid {
-			continue
-		}
+	for _, s := range b.x.sessionsByPID[bp{p.bundle, p.pid}] {
 		var t time.Time
 		switch {
 		case s.received != nil:
@@ -593,18 +621,12 @@ func (b *builder) flowOf(s *session) *flow {
 	if s.client.port == 0 {
 		return nil
 	}
-	for i := range b.c.flows {
-		f := &b.c.flows[i]
-		if f.bundle == s.bundle && f.src == s.client {
-			return f
-		}
+	if fs := b.x.flowsBySrc[s.bundle+"|"+s.client.String()]; len(fs) > 0 {
+		return fs[0]
 	}
 	return nil
 }
 
-func sameFlow(f *flow, s *sock) bool {
-	return (f.src == s.local && f.dst == s.remote) || (f.src == s.remote && f.dst == s.local)
-}
 
 // respawns finds instances restarted by the same parent: two children with
 // the same executable started within respawnWindow of each other, or a
@@ -642,25 +664,13 @@ func (b *builder) respawns(members []*proc) []Step {
 // ended up to respawnWindow before c started and that no socket held at
 // collection.
 func (b *builder) endedBefore(c *proc) []*flow {
-	held := map[string]bool{}
-	var peers []endpoint
-	for i := range b.c.socks {
-		s := &b.c.socks[i]
-		if s.bundle != c.bundle {
+	var out []*flow
+	for _, s := range b.x.socksByPID[bp{c.bundle, c.pid}] {
+		if s.remote.port == 0 {
 			continue
 		}
-		if s.pid != 0 { // a TIME_WAIT socket is held by no process
-			held[s.local.String()+"|"+s.remote.String()] = true
-		}
-		if s.pid == c.pid && s.remote.port != 0 {
-			peers = append(peers, s.remote)
-		}
-	}
-	var out []*flow
-	for _, peer := range peers {
-		for i := range b.c.flows {
-			f := &b.c.flows[i]
-			if f.bundle != c.bundle || f.dst != peer || held[f.src.String()+"|"+f.dst.String()] {
+		for _, f := range b.x.flowsByDst[c.bundle+"|"+s.remote.String()] {
+			if b.x.held[tupleKey(f.bundle, f.src, f.dst)] {
 				continue
 			}
 			if d := c.start.Sub(f.last); d >= -time.Second && d <= respawnWindow {
@@ -700,8 +710,8 @@ func (b *builder) rootCause(g *group, port int) []Step {
 		out = append(out, Step{Time: mustTime(ev[0].Time), Stage: StageExposure,
 			Text: fmt.Sprintf("%s: %s (%s)", f.RuleID, f.Title, f.Why), Evidence: ev[:min(len(ev), 5)]})
 	}
-	for _, l := range b.c.listeners {
-		if l.bundle == g.bundle && l.local.port == port && l.allIfaces {
+	for _, l := range b.x.listenersBy[g.bundle+"|"+strconv.Itoa(port)] {
+		if l.allIfaces {
 			out = append(out, Step{Time: mustTime(l.ref.Time), Stage: StageExposure,
 				Text:     fmt.Sprintf("the service the attacker reached listens on all interfaces: %s %s", l.transport, l.local),
 				Evidence: []Ref{l.ref}})
