@@ -627,7 +627,6 @@ func (b *builder) flowOf(s *session) *flow {
 	return nil
 }
 
-
 // respawns finds instances restarted by the same parent: two children with
 // the same executable started within respawnWindow of each other, or a
 // child started soon after a captured connection to the same peer ended
