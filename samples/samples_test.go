@@ -152,8 +152,8 @@ func checkChain(t *testing.T, res findingsOutput, droppedSHA256 string) {
 	for _, s := range main.Steps {
 		t.Logf("  %-30s %v %s", s.Stage, s.First, s.Text)
 	}
-	if !strings.Contains(main.Title, attackerIP) {
-		t.Errorf("main thread %q: want %s", main.Title, attackerIP)
+	if !strings.Contains(main.Title, "PostgreSQL backend") || !strings.Contains(main.Title, attackerIP) {
+		t.Errorf("main thread %q: want the PostgreSQL backend and %s", main.Title, attackerIP)
 	}
 	find := func(steps []chainStep, what, entryPrefix string, parts ...string) {
 		t.Helper()
@@ -178,6 +178,8 @@ func checkChain(t *testing.T, res findingsOutput, droppedSHA256 string) {
 		t.Errorf("%s: no step holding %q", what, parts)
 	}
 	find(main.Steps, "the attacker's connection in the capture", "capture/", attackerIP, ":5432")
+	find(main.Steps, "the PostgreSQL connection", "fs/var/log/postgresql/", "PostgreSQL accepted a connection from "+attackerIP+":")
+	find(main.Steps, "COPY … TO PROGRAM", "fs/var/log/postgresql/", "TO PROGRAM", attackerIP)
 	find(main.Steps, "the stand-in under the backend", "proc/processes.jsonl", "postgres (PID", "/tmp/mysql")
 	find(main.Steps, "the recovered binary", "proc/processes.jsonl", "/tmp/mysql", droppedSHA256)
 	find(main.Steps, "the watchdog's respawn", "proc/processes.jsonl", "watchdog respawn")

@@ -527,7 +527,7 @@ func (b *builder) thread(g *group) Thread {
 	// First contact of each attacker address, anywhere in the case.
 	for ip := range attackers {
 		if fs, ok := b.c.addrFirst[ip]; ok {
-			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case", ip), fs.ref)
+			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), fs.ref)
 		}
 	}
 	t.Steps = dedupe(steps)

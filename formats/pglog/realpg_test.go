@@ -1,0 +1,197 @@
+package pglog
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/internal/testenv"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+const pgBin = "/usr/lib/postgresql/15/bin/"
+
+// TestRealPostgreSQL15 starts a PostgreSQL 15 server on 127.0.0.1 from a
+// fresh data directory, logging to stderr, csvlog and jsonlog at once with
+// a custom log_line_prefix; connects over TCP with psql and makes known
+// connections and statements (a multi-line one, a failing one, a login
+// with a role that does not exist, and a harmless COPY … TO PROGRAM);
+// stops it, then parses the three logs and checks they hold those
+// connections and statements, with the clients' ports agreeing.
+func TestRealPostgreSQL15(t *testing.T) {
+	testenv.NeedRoot(t)
+	initdb := testenv.NeedTool(t, pgBin+"initdb")
+	pgctl := testenv.NeedTool(t, pgBin+"pg_ctl")
+	psql := testenv.NeedTool(t, pgBin+"psql")
+	pgUser, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("no postgres user: %v", err)
+	}
+	uid, _ := strconv.Atoi(pgUser.Uid)
+	gid, _ := strconv.Atoi(pgUser.Gid)
+	// t.TempDir's parents are 0700 root: the server runs as postgres.
+	dir, err := os.MkdirTemp("", "cordon-pglog-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(dir, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	asPostgres := func(name string, args ...string) *exec.Cmd {
+		c := exec.Command(name, args...)
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+		c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}
+		c.Dir = dir
+		return c
+	}
+	data := filepath.Join(dir, "data")
+	if out, err := asPostgres(initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync").CombinedOutput(); err != nil {
+		t.Fatalf("initdb: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	const prefix = "%m [%p] %q%u@%d %r app=%a "
+	conf := fmt.Sprintf(`listen_addresses = '127.0.0.1'
+port = %d
+unix_socket_directories = '%s'
+logging_collector = on
+log_directory = 'log'
+log_filename = 'pg'
+log_destination = 'stderr,csvlog,jsonlog'
+log_connections = on
+log_disconnections = on
+log_statement = 'all'
+log_line_prefix = '%s'
+lc_messages = 'C'
+fsync = off
+`, port, dir, prefix)
+	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(conf)
+	f.Close()
+	if out, err := asPostgres(pgctl, "-D", data, "-w", "-t", "60", "-l", filepath.Join(dir, "startup.log"), "start").CombinedOutput(); err != nil {
+		boot, _ := os.ReadFile(filepath.Join(dir, "startup.log"))
+		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, boot)
+	}
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			if out, err := asPostgres(pgctl, "-D", data, "-w", "-m", "fast", "stop").CombinedOutput(); err != nil {
+				t.Errorf("pg_ctl stop: %v\n%s", err, out)
+			}
+		}
+	}
+	t.Cleanup(stop)
+
+	run := func(role, sql string) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", role, "-d", "postgres",
+			"-X", "-q", "-v", "ON_ERROR_STOP=0", "-c", sql)
+		c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "PGAPPNAME=cordon-test", "PGCONNECT_TIMEOUT=10"}
+		_ = c.Run() // the failing statement and the unknown role fail on purpose
+	}
+	run("postgres", "SELECT 1 AS one")
+	run("postgres", "SELECT\n  2 AS two,\n  'x' AS ex")
+	run("postgres", "SELECT * FROM no_such_table")
+	run("nobody", "SELECT 3")
+	run("postgres", "COPY (SELECT 1) TO PROGRAM 'true'")
+	stop()
+
+	logs := filepath.Join(data, "log")
+	for _, c := range []struct {
+		file string
+		opts Options
+	}{
+		{"pg", Options{LinePrefix: prefix}},
+		{"pg", Options{}}, // recognised without being told the prefix
+		{"pg.csv", Options{}},
+		{"pg.json", Options{}},
+	} {
+		t.Run(fmt.Sprintf("%s prefix=%v", c.file, c.opts.LinePrefix != ""), func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(logs, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, ws := parse(t, string(raw), timeline.Origin{Entry: "fs/var/lib/postgresql/15/main/log/" + c.file}, c.opts)
+			for _, w := range ws {
+				t.Errorf("warning: %+v", w)
+			}
+			checkRealSession(t, evs)
+		})
+	}
+}
+
+// checkRealSession asserts what TestRealPostgreSQL15 did is in the events.
+func checkRealSession(t *testing.T, evs []timeline.Event) {
+	t.Helper()
+	received := map[int64]int{} // backend pid → client port
+	var statements []string
+	var copyProgram, badRole, failedSelect bool
+	for _, e := range evs {
+		pid := int64(0)
+		if e.Process != nil {
+			pid = e.Process.PID
+		}
+		switch e.Event.Action {
+		case "connection-received":
+			if e.Source == nil || e.Source.IP != "127.0.0.1" || e.Source.Port == 0 {
+				t.Errorf("connection without its client: %+v", e)
+				continue
+			}
+			received[pid] = e.Source.Port
+		case "statement":
+			sql := e.Labels["postgresql.statement"]
+			statements = append(statements, sql)
+			if e.Source == nil || e.Source.Port != received[pid] || e.User == nil || e.User.Name != "postgres" {
+				t.Errorf("statement %q without its session's client and role: %+v %+v", sql, e.Source, e.User)
+			}
+			if e.Labels["postgresql.dangerous"] == KindCopyProgram && e.Labels["postgresql.program"] == "true" {
+				copyProgram = true
+			}
+		case "authentication-failed":
+			if e.User != nil && e.User.Name == "nobody" && e.Source != nil && e.Source.Port == received[pid] {
+				badRole = true
+			}
+		case "error":
+			if strings.Contains(e.Labels["postgresql.statement"], "no_such_table") {
+				failedSelect = true
+			}
+		}
+	}
+	if len(received) != 5 {
+		t.Errorf("%d connections received, want 5", len(received))
+	}
+	want := []string{"SELECT 1 AS one", "SELECT\n  2 AS two,\n  'x' AS ex", "SELECT * FROM no_such_table", "COPY (SELECT 1) TO PROGRAM 'true'"}
+	if strings.Join(statements, "|") != strings.Join(want, "|") {
+		t.Errorf("statements\n got %q\nwant %q", statements, want)
+	}
+	if !copyProgram || !badRole || !failedSelect {
+		t.Errorf("COPY TO PROGRAM marked %v, unknown role %v, failing statement %v", copyProgram, badRole, failedSelect)
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
