@@ -69,7 +69,15 @@ type AnalyzeOptions struct {
 	Progress func(Progress)
 	// SortMemory bounds the event JSON held in memory while sorting (0: 128 MiB).
 	SortMemory int
+	// Settings are handed to every parser (timeline.Origin.Settings), e.g.
+	// SettingPGLogLinePrefix.
+	Settings map[string]string
 }
+
+// SettingPGLogLinePrefix names the cluster's log_line_prefix, for
+// PostgreSQL logs in the stderr format whose prefix is not one of the
+// common forms the parser recognises.
+const SettingPGLogLinePrefix = "postgresql.log_line_prefix"
 
 // Progress reports one phase of an analysis: "verify" and "parse" count
 // bytes of the bundle file, "index" counts events.
@@ -353,7 +361,7 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o AnalyzeOptions) 
 			return nil
 		}
 		origin := timeline.Origin{Bundle: rep.EvidenceID, Entry: se.name, SHA256: se.record.SHA256,
-			HostPath: se.record.HostPathBytes(), Host: host, Location: loc}
+			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings}
 		if se.record.Original != nil {
 			origin.ModTime = se.record.Original.Mtime
 		}

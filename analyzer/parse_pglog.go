@@ -27,7 +27,7 @@ func init() {
 				return err
 			}
 			defer done()
-			return pglog.Parse(r, o, pglog.Options{}, emit.Event, emit.Warn)
+			return pglog.Parse(r, o, pglog.Options{LinePrefix: o.Settings[SettingPGLogLinePrefix]}, emit.Event, emit.Warn)
 		},
 	})
 }

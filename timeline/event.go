@@ -206,6 +206,9 @@ type Origin struct {
 	Host     string         // host name
 	ModTime  time.Time      // of the original file: for year inference
 	Location *time.Location // the host's time zone, for local timestamps (nil: UTC)
+	// Settings are what the analyst told the parsers about the sources,
+	// by name (e.g. "postgresql.log_line_prefix"); nil when nothing.
+	Settings map[string]string
 }
 
 // Provenance returns the provenance of a record at line (1-based, 0 if not

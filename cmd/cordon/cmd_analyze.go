@@ -33,8 +33,14 @@ checked against their signed hashes, parsed into timeline events, sorted by
 time, stored (DIR/bundles/b-…/events.jsonl.zst) and indexed with Bleve (one
 index per bundle; search and timeline read them together). A case may hold
 several bundles: several hosts, or one host collected twice. A bundle
-already in the case (same SHA-256) is skipped. Parser warnings are kept in
-the bundle's warnings.jsonl and counted here.
+already in the case (same SHA-256) is skipped.
+
+PostgreSQL logs in the stderr format are read whatever their
+log_line_prefix when it is one of the common forms (a timestamp first,
+[%p], %u@%d, key=value pairs, %r); otherwise pass the cluster's own
+with --pg-log-line-prefix (as written in its postgresql.conf).
+
+Parser warnings are kept in the bundle's warnings.jsonl and counted here.
 
 Examples:
   cordon analyze web01.cordon db01.cordon --case IR-031
@@ -53,12 +59,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	var caseDir string
 	var force bool
 	var sortMiB int
+	var pgPrefix string
 	fs := newFlagSet("analyze", analyzeHelp, stderr)
 	fs.StringVar(&caseDir, "case", "", "the case directory (created if needed)")
 	fs.BoolVar(&force, "force", false, "analyze a bundle that is not intact, marking every event unverified")
 	fs.StringVar(&vo.pubkey, "pubkey", "", "the minisign public key the bundles must be signed with (a .pub file or the bare key)")
 	fs.StringArrayVar(&vo.identity, "identity", nil, "age identity file to decrypt encrypted bundles (repeatable)")
 	fs.IntVar(&sortMiB, "sort-memory", 128, "MiB of events held in memory while sorting, before spilling to the case directory")
+	fs.StringVar(&pgPrefix, "pg-log-line-prefix", "", "the PostgreSQL cluster's log_line_prefix (from its postgresql.conf), when its stderr logs use an unusual one")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return exitOK
@@ -84,6 +92,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		start := time.Now()
 		b, err := analyzer.AnalyzeBundle(ctx, caseDir, path, analyzer.AnalyzeOptions{
 			Verify: opts, Force: force, Analyzer: "cordon " + Version, Progress: bar.update, SortMemory: sortMiB << 20,
+			Settings: parserSettings(pgPrefix),
 		})
 		bar.finish()
 		switch {
@@ -106,6 +115,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "case %s: %d bundles analyzed now, %d events, %d parser warnings\n",
 		safeterm.Escape(caseDir), done, events, warnings)
 	return code
+}
+
+// parserSettings are the analyst's settings for the parsers.
+func parserSettings(pgPrefix string) map[string]string {
+	if pgPrefix == "" {
+		return nil
+	}
+	return map[string]string{analyzer.SettingPGLogLinePrefix: pgPrefix}
 }
 
 func printBundleSummary(w io.Writer, b *analyzer.CaseBundle, took time.Duration) {

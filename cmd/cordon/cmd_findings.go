@@ -82,10 +82,11 @@ type analysis struct {
 }
 
 type analyzeOptions struct {
-	verify  verifyOptions
-	force   bool
-	rules   string
-	caseDir string
+	verify   verifyOptions
+	force    bool
+	rules    string
+	caseDir  string
+	pgPrefix string
 }
 
 func (o *analyzeOptions) addFlags(fs *pflag.FlagSet) {
@@ -93,6 +94,7 @@ func (o *analyzeOptions) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.force, "force", false, "analyze a bundle that fails verification, marking everything unverified")
 	fs.StringVar(&o.rules, "rules", "", "a directory of extra rule files (*.yaml)")
 	fs.StringVar(&o.caseDir, "case", "", "the case directory (cordon analyze --case); with BUNDLE paths, they are added to it")
+	fs.StringVar(&o.pgPrefix, "pg-log-line-prefix", "", "with BUNDLE paths: the PostgreSQL cluster's log_line_prefix (see cordon analyze --help)")
 }
 
 // errRefused marks a bundle refused by verification: exit code 1.
@@ -128,7 +130,7 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 			return nil, err
 		}
 		for _, p := range paths {
-			_, err := analyzer.AnalyzeBundle(ctx, caseDir, p, analyzer.AnalyzeOptions{Verify: vo, Force: o.force, Analyzer: "cordon " + Version})
+			_, err := analyzer.AnalyzeBundle(ctx, caseDir, p, analyzer.AnalyzeOptions{Verify: vo, Force: o.force, Analyzer: "cordon " + Version, Settings: parserSettings(o.pgPrefix)})
 			switch {
 			case errors.Is(err, analyzer.ErrAlreadyInCase):
 			case errors.Is(err, analyzer.ErrRefused):
