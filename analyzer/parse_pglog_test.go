@@ -59,3 +59,21 @@ func TestPostgresLogLinePrefixSetting(t *testing.T) {
 		t.Errorf("with the prefix given: %+v", e)
 	}
 }
+
+func TestSyslogEntries(t *testing.T) {
+	for name, want := range map[string]bool{
+		"fs/var/log/auth.log":           true,
+		"fs/var/log/auth.log.2.gz":      true,
+		"fs/var/log/secure-20261101":    true,
+		"fs/var/log/syslog.1":           true,
+		"fs/var/log/messages":           true,
+		"fs/var/log/kern.log":           true,
+		"fs/var/log/authlog":            false,
+		"fs/var/log/postgresql/syslog":  false,
+		"fs/var/log/syslog-ng.conf.bak": false,
+	} {
+		if got := isSyslogEntry(name); got != want {
+			t.Errorf("isSyslogEntry(%s) = %v, want %v", name, got, want)
+		}
+	}
+}
