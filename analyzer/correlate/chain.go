@@ -177,6 +177,7 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 	for _, g := range groups {
 		b.res.Threads = append(b.res.Threads, b.thread(g))
 	}
+	b.res.Threads = append(b.res.Threads, b.accessThreads()...)
 	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
 	return b.res
 }

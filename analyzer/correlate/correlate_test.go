@@ -267,3 +267,55 @@ func TestProgramPaths(t *testing.T) {
 		t.Errorf("program %q", p)
 	}
 }
+
+func sshLine(d time.Duration, line int64, pid int64, outcome, user, ip string) timeline.Event {
+	ev := at(d, "auth", "ssh-login", "fs/var/log/auth.log", line, "sshd: "+outcome+" for "+user)
+	ev.Event.Category = []string{"authentication"}
+	ev.Event.Outcome = outcome
+	ev.Source = &timeline.Endpoint{IP: ip, Port: 40000 + int(line)}
+	ev.User = &timeline.User{Name: user}
+	ev.Process = &timeline.Process{PID: pid, Name: "sshd"}
+	return ev
+}
+
+// TestBruteForceThread: failures from one address then a success make a
+// thread of their own, with what the account did next, even when no
+// process looks suspect; fewer failures than bruteMin do not.
+func TestBruteForceThread(t *testing.T) {
+	const ip = "198.51.100.66"
+	var evs []timeline.Event
+	for i := 0; i < bruteMin; i++ {
+		evs = append(evs, sshLine(time.Duration(i)*time.Second, int64(i+1), 700+int64(i), "failure", []string{"root", "admin"}[i%2], ip))
+	}
+	evs = append(evs, sshLine(time.Minute, 10, 800, "success", "deploy", ip))
+	sudo := at(2*time.Minute, "auth", "sudo-command", "fs/var/log/auth.log", 11, "sudo: deploy : COMMAND=/bin/bash")
+	sudo.User = &timeline.User{Name: "deploy"}
+	sudo.Event.Outcome = "success"
+	sudo.Process = &timeline.Process{Name: "sudo", CommandLine: "/bin/bash"}
+	sudo.Labels["sudo.target_user"] = "root"
+	evs = append(evs, sudo,
+		process(-time.Hour, 1, 1, 0, "systemd", "/usr/lib/systemd/systemd", "", ""),
+		process(time.Minute, 2, 800, 1, "sshd", "/usr/sbin/sshd", "systemd", ""),
+		process(time.Minute+time.Second, 3, 801, 800, "bash", "/usr/bin/bash", "sshd", ""))
+	res := build(t, evs, nil)
+	if len(res.Threads) != 1 {
+		t.Fatalf("%d threads", len(res.Threads))
+	}
+	th := res.Threads[0]
+	if !strings.Contains(th.Title, "SSH brute force from "+ip+": 5 failed logins, then \"deploy\" got in") {
+		t.Errorf("title %q", th.Title)
+	}
+	if !th.Steps[0].First || !strings.Contains(th.Steps[0].Text, "first failed SSH login from "+ip) {
+		t.Errorf("first step %+v", th.Steps[0])
+	}
+	findStep(t, th.Steps, "accounts tried: admin (2), root (3)")
+	findStep(t, th.Steps, "SSH login of \"deploy\" from "+ip+" succeeded")
+	findStep(t, th.Steps, "\"deploy\" ran as root through sudo: /bin/bash")
+	findStep(t, th.Steps, "process 801 \"bash\"", "session of \"deploy\"")
+
+	// One failure fewer: no thread.
+	res = build(t, evs[1:], nil)
+	if len(res.Threads) != 0 {
+		t.Errorf("%d failures made a thread", bruteMin-1)
+	}
+}

@@ -152,13 +152,16 @@ type Correlator struct {
 	recovered  map[string]map[int64]string // bundle → pid → sha256
 	listeners  []sock
 	addrFirst  map[string]firstSeen
+	auth       map[string]*ipAuth       // bundle|dataset|ip → what that address did at the door
+	acts       map[string][]userAct     // bundle|user → what the user did once in
 	// Dropped counts events not kept because a bound was reached.
 	Dropped int
 }
 
 // New returns an empty Correlator.
 func New() *Correlator {
-	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]string{}, addrFirst: map[string]firstSeen{}}
+	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]string{}, addrFirst: map[string]firstSeen{},
+		auth: map[string]*ipAuth{}, acts: map[string][]userAct{}}
 }
 
 // Add reads one event; events of no use to the joins are ignored.
@@ -176,8 +179,13 @@ func (c *Correlator) Add(ev timeline.Event) {
 		c.addFlow(b, &ev)
 	case "postgresql":
 		c.addPG(b, &ev)
+		c.addAuth(b, &ev)
 	case "auth", "syslog", "journal":
 		c.addLogin(b, &ev)
+		c.addAuth(b, &ev)
+		c.addAct(b, &ev)
+	case "wtmp", "btmp", "utmp":
+		c.addAuth(b, &ev)
 	case "executables":
 		if ev.Process != nil && ev.Process.Hash != nil && ev.Process.Hash.SHA256 != "" {
 			m := c.recovered[b]
