@@ -152,8 +152,8 @@ type Correlator struct {
 	recovered  map[string]map[int64]string // bundle → pid → sha256
 	listeners  []sock
 	addrFirst  map[string]firstSeen
-	auth       map[string]*ipAuth       // bundle|dataset|ip → what that address did at the door
-	acts       map[string][]userAct     // bundle|user → what the user did once in
+	auth       map[string]*ipAuth   // bundle|dataset|ip → what that address did at the door
+	acts       map[string][]userAct // bundle|user → what the user did once in
 	// Dropped counts events not kept because a bound was reached.
 	Dropped int
 }
