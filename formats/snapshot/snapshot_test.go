@@ -205,3 +205,34 @@ func TestExecutableAndHiddenEvents(t *testing.T) {
 		t.Errorf("hidden events %+v warnings %+v", hr.Events, hr.Warnings)
 	}
 }
+
+// TestGarbage: random bytes and half-valid records in every snapshot entry
+// give warnings or errors with their places, never a panic, and the valid
+// records around them are still read.
+func TestGarbage(t *testing.T) {
+	junk := make([]byte, 64<<10)
+	for i := range junk {
+		junk[i] = byte(i*7919 + i>>3)
+	}
+	valid := `{"pid":42,"ppid":1,"comm":"sshd","exe":"/usr/sbin/sshd","start":"2026-11-02T10:00:00Z","status":"ok"}`
+	in := append(append([]byte(valid+"\n"), junk...), []byte("\n{\"pid\":\"not a number\"}\n"+valid+"\n")...)
+	var warns int
+	procs, err := ReadProcesses(bytes.NewReader(in), testOrigin, func(timeline.Warning) { warns++ })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(procs) != 2 || warns == 0 {
+		t.Errorf("%d processes, %d warnings", len(procs), warns)
+	}
+	ProcessEvents(procs, testOrigin)
+	socks, _ := ReadSockets(bytes.NewReader(junk), testOrigin, func(timeline.Warning) {})
+	SocketEvents(socks, testOrigin)
+	xs, _ := ReadExecutables(bytes.NewReader(junk), testOrigin, func(timeline.Warning) {})
+	ExecutableEvents(xs, testOrigin)
+	if _, err := ReadHostFacts(bytes.NewReader(junk)); err == nil {
+		t.Error("garbage host facts accepted")
+	}
+	if _, err := ReadHiddenPIDs(bytes.NewReader(junk)); err == nil {
+		t.Error("garbage hidden PIDs accepted")
+	}
+}
