@@ -3,6 +3,7 @@ package analyzer
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
@@ -63,7 +64,49 @@ func Investigate(ctx context.Context, c *Case, rules []findings.Rule) (*Investig
 		}
 	}
 	inv.Chain = cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
+	inv.Findings = append(inv.Findings, correlationFindings(inv.Chain)...)
+	sortFindings(inv.Findings)
 	return inv, nil
+}
+
+// Findings the correlation makes, that no rule over single events can:
+// they are Go, not YAML, and listed here.
+var (
+	// RespawnFinding: a program restarted by its parent after an earlier
+	// instance ended, the death seen in the capture.
+	RespawnFinding = findings.Finding{RuleID: "CORDON-CORR-001", Title: "Watchdog respawn: a program restarted by its parent after an earlier instance ended",
+		Severity: "high", Attack: findings.Attack{ID: "T1543", Name: "Create or Modify System Process"},
+		Why: "A watchdog that restarts a killed program keeps malware alive after cleanup; kill the parent first."}
+)
+
+// sortFindings orders findings most severe first, then by rule id, as the engine does.
+func sortFindings(fs []findings.Finding) {
+	rank := map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+	sort.SliceStable(fs, func(i, j int) bool {
+		if rank[fs[i].Severity] != rank[fs[j].Severity] {
+			return rank[fs[i].Severity] > rank[fs[j].Severity]
+		}
+		return fs[i].RuleID < fs[j].RuleID
+	})
+}
+
+func correlationFindings(ch correlate.Result) []findings.Finding {
+	f := RespawnFinding
+	for _, t := range ch.Threads {
+		for _, s := range t.Steps {
+			if s.Kind != correlate.KindRespawn {
+				continue
+			}
+			for _, e := range s.Evidence {
+				e.Message = s.Text + " [" + e.Message + "]"
+				f.Evidence = append(f.Evidence, e)
+			}
+		}
+	}
+	if len(f.Evidence) == 0 {
+		return nil
+	}
+	return []findings.Finding{f}
 }
 
 // MainThread returns the most significant attack thread, or nil.

@@ -20,15 +20,22 @@ const (
 	StageImpact         = "command and control / impact"
 )
 
+// KindRespawn marks a step stating that a program was restarted after an
+// earlier instance ended.
+const KindRespawn = "respawn"
+
 // respawnWindow is how soon after an instance's end a new one counts as
 // its respawn.
 const respawnWindow = 30 * time.Second
 
 // Step is one statement of an attack chain, with the events that prove it.
 type Step struct {
-	Time     time.Time `json:"time"`
-	Stage    string    `json:"stage"`
-	Text     string    `json:"text"`
+	Time  time.Time `json:"time"`
+	Stage string    `json:"stage"`
+	// Kind names what a step states, for the steps other code acts on:
+	// KindRespawn; "" for the rest.
+	Kind     string `json:"kind,omitempty"`
+	Text     string `json:"text"`
 	Evidence []Ref     `json:"evidence"`
 	// First marks the chain's first anomalous event: the state just before
 	// it is the last known-good ("golden") one.
@@ -628,10 +635,11 @@ func (b *builder) flowOf(s *session) *flow {
 	return nil
 }
 
-// respawns finds instances restarted by the same parent: two children with
-// the same executable started within respawnWindow of each other, or a
-// child started soon after a captured connection to the same peer ended
-// whose socket no live process held any more.
+// respawns finds instances restarted by the same parent: a child started
+// soon after a captured connection to the same peer ended whose socket no
+// live process held any more (the earlier instance's death, seen in the
+// capture). Two instances alive together are not a respawn: they are
+// stated as such.
 func (b *builder) respawns(members []*proc) []Step {
 	var out []Step
 	for _, p := range members {
@@ -642,15 +650,15 @@ func (b *builder) respawns(members []*proc) []Step {
 		for exe, cs := range byExe {
 			for i := 1; i < len(cs); i++ {
 				if cs[i].start.Sub(cs[i-1].start) <= respawnWindow {
-					out = append(out, Step{Time: cs[i].start, Stage: StagePersistence,
-						Text:     fmt.Sprintf("%q (PID %d) restarted %q: PID %d then PID %d, %s apart", p.name, p.pid, exe, cs[i-1].pid, cs[i].pid, cs[i].start.Sub(cs[i-1].start).Round(time.Millisecond)),
+					out = append(out, Step{Time: cs[i].start, Stage: StageExecution,
+						Text:     fmt.Sprintf("%q (PID %d) runs %q twice: PID %d and PID %d, started %s apart, both alive at collection", p.name, p.pid, exe, cs[i-1].pid, cs[i].pid, cs[i].start.Sub(cs[i-1].start).Round(time.Millisecond)),
 						Evidence: []Ref{cs[i-1].ref, cs[i].ref}})
 				}
 			}
 		}
 		for _, c := range p.children {
 			for _, prev := range b.endedBefore(c) {
-				out = append(out, Step{Time: c.start, Stage: StagePersistence,
+				out = append(out, Step{Time: c.start, Stage: StagePersistence, Kind: KindRespawn,
 					Text: fmt.Sprintf("%q (PID %d) restarted %q as PID %d %s after an earlier instance's connection %s -> %s ended (no process held it at collection): a watchdog respawn",
 						p.name, p.pid, c.exe, c.pid, c.start.Sub(prev.last).Round(time.Millisecond), prev.src, prev.dst),
 					Evidence: []Ref{prev.ref, c.ref}})

@@ -177,8 +177,8 @@ func TestIncidentChain(t *testing.T) {
 		t.Errorf("drop evidence %+v", s.Evidence)
 	}
 	findStep(t, th.Steps, "postgres (PID 202) started \"init\" (PID 300")
-	if s := findStep(t, th.Steps, "watchdog respawn", "PID 301", "10.0.0.5:41001"); s != nil && s.Stage != StagePersistence {
-		t.Errorf("respawn stage %q", s.Stage)
+	if s := findStep(t, th.Steps, "watchdog respawn", "PID 301", "10.0.0.5:41001"); s != nil && (s.Stage != StagePersistence || s.Kind != KindRespawn) {
+		t.Errorf("respawn stage %q kind %q", s.Stage, s.Kind)
 	}
 	findStep(t, th.Steps, "process 301 \"mysql\" holds a tcp connection 10.0.0.5:41002 -> 198.51.100.20:3333", "stratum", "4WALLET")
 	if len(th.RootCause) != 2 {
