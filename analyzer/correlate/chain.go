@@ -36,7 +36,7 @@ type Step struct {
 	// KindRespawn; "" for the rest.
 	Kind     string `json:"kind,omitempty"`
 	Text     string `json:"text"`
-	Evidence []Ref     `json:"evidence"`
+	Evidence []Ref  `json:"evidence"`
 	// First marks the chain's first anomalous event: the state just before
 	// it is the last known-good ("golden") one.
 	First bool `json:"first_anomalous,omitempty"`
