@@ -1,6 +1,13 @@
 package analyzer
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,6 +64,82 @@ func TestPostgresLogLinePrefixSetting(t *testing.T) {
 	e := run(map[string]string{SettingPGLogLinePrefix: "%h|%p|%u|%d|"})
 	if e.User == nil || e.User.Name != "app" || e.Process.PID != 4242 || e.Labels["postgresql.database"] != "shop" {
 		t.Errorf("with the prefix given: %+v", e)
+	}
+}
+
+// pgParser returns the registered PostgreSQL log parser for an entry.
+func pgParser(t *testing.T, e bundle.EntryRecord) Parser {
+	t.Helper()
+	for _, q := range ParsersFor(e) {
+		if q.Name == "postgresql" {
+			return q
+		}
+	}
+	t.Fatalf("no postgresql parser for %s", e.Name)
+	return Parser{}
+}
+
+// TestPostgresLogSample: the checked-in bundle's PostgreSQL log (the
+// reenactment, samples/reenact.sh) read through the registered parser
+// holds the attacker's COPY … TO PROGRAM from 10.213.0.2, with its session.
+func TestPostgresLogSample(t *testing.T) {
+	const name = "fs/var/log/postgresql/postgresql-15-cordonreenact.log"
+	f, err := os.Open(filepath.Join("..", "samples", "incident.cordon"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, done, _, err := bundle.Open(f, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	tr := tar.NewReader(zr)
+	var data []byte
+	for {
+		hdr, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s not in the sample: %v", name, err)
+		}
+		if hdr.Name == name {
+			if data, err = io.ReadAll(io.LimitReader(tr, 16<<20)); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	p := pgParser(t, bundle.EntryRecord{Name: name, Source: "logs"})
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(data)
+	zw.Close()
+	for _, c := range []struct {
+		entry string
+		data  []byte
+	}{{name, data}, {name + ".1.gz", gz.Bytes()}} { // a rotation is read through gzip
+		var evs []timeline.Event
+		var ws []timeline.Warning
+		err := p.Parse(bytes.NewReader(c.data), timeline.Origin{Entry: c.entry},
+			Emit{Event: func(e timeline.Event) { evs = append(evs, e) }, Warn: func(w timeline.Warning) { ws = append(ws, w) }})
+		if err != nil || len(ws) != 0 {
+			t.Fatalf("%s: %v, warnings %+v", c.entry, err, ws)
+		}
+		var copies []string
+		for _, e := range evs {
+			if e.Labels["postgresql.dangerous"] != "copy-program" {
+				continue
+			}
+			if e.Event.Action != "statement" || e.Source == nil || e.Source.IP != "10.213.0.2" || e.User == nil || e.User.Name != "postgres" ||
+				e.Labels["postgresql.database"] != "postgres" || e.Process == nil {
+				t.Errorf("%s: COPY … TO PROGRAM without its session: %+v", c.entry, e)
+				continue
+			}
+			copies = append(copies, fmt.Sprintf("%d %d %s", e.Process.PID, e.Source.Port, e.Labels["postgresql.program"]))
+		}
+		want := []string{"30155 56946 base64 -d > /tmp/mysql && chmod 755 /tmp/mysql", "30161 56948 exec /tmp/mysql >/dev/null 2>&1"}
+		if strings.Join(copies, "|") != strings.Join(want, "|") {
+			t.Errorf("%s: COPY … TO PROGRAM\n got %q\nwant %q", c.entry, copies, want)
+		}
 	}
 }
 

@@ -101,7 +101,7 @@ func (p *parser) csv(r io.Reader) error {
 				e.host = textio.Cut(textio.SafeString(from), 256)
 			}
 		}
-		t, note, err := parseTime(rec[0], p.o.Location)
+		t, note, err := p.time(rec[0], int64(line), start)
 		if err != nil {
 			p.warnf(int64(line), start, "csvlog record with an unreadable log_time %q: the log file's mtime", textio.Cut(textio.SafeString(rec[0]), 64))
 			t, note = p.o.ModTime, "csvlog record without a readable log_time: the log file's mtime"

@@ -62,7 +62,7 @@ func (p *parser) json(r io.Reader) error {
 			host: s(j.RemoteHost, 256), port: j.RemotePort, session: s(j.SessionID, 64), severity: s(j.Severity, 16),
 			sqlstate: s(j.StateCode, 16), message: s(j.Message, MaxMessage), detail: s(j.Detail, 4096), hint: s(j.Hint, 1024),
 			statement: s(j.Statement, MaxStatement), context: s(j.Context, 4096), app: s(j.Application, 256), backend: s(j.BackendType, 64)}
-		t, note, err := parseTime(j.Timestamp, p.o.Location)
+		t, note, err := p.time(j.Timestamp, line, off)
 		if err != nil {
 			p.warnf(line, off, "jsonlog line with an unreadable timestamp %q: the log file's mtime", s(j.Timestamp, 64))
 			t, note = p.o.ModTime, "jsonlog line without a readable timestamp: the log file's mtime"

@@ -73,6 +73,7 @@ type entry struct {
 	hint      string
 	statement string // the STATEMENT of an error
 	context   string
+	location  string // LOCATION (log_error_verbosity = verbose): the server's source file and line
 	session   string
 	backend   string
 	line      int64
@@ -134,6 +135,8 @@ type parser struct {
 	event    func(timeline.Event)
 	warn     func(timeline.Warning)
 	sessions map[int64]*session
+	// zonesWarned: zone abbreviations already warned about (bounded).
+	zonesWarned map[string]bool
 }
 
 func (p *parser) warnf(line, off int64, format string, a ...any) {
@@ -154,7 +157,9 @@ func (p *parser) emit(e *entry) {
 			s.host, s.port = connectionReceived(e.message)
 		}
 		if s != nil {
-			if e.host == "" {
+			// %h prints the client's address without its port: the port
+			// comes from the connection received line all the same
+			if e.host == "" || e.host == s.host && e.port == 0 {
 				e.host, e.port = s.host, s.port
 			}
 			if e.user == "" {
@@ -194,14 +199,25 @@ func authorized(msg string) (user, db string) {
 	return kv["user"], kv["database"]
 }
 
-// keyValues reads space-separated key=value pairs (values may be quoted).
+// keyValues reads space-separated key=value pairs (values may be quoted);
+// words without "=" ("0:00:01.000", "SSL enabled") are passed over.
 func keyValues(s string) map[string]string {
+	if len(s) > 4096 { // the pairs PostgreSQL writes are short: bound the scans
+		s = s[:4096]
+	}
 	out := map[string]string{}
-	for len(s) > 0 && len(out) < 32 {
+	for words := 0; len(s) > 0 && len(out) < 32 && words < 256; words++ {
 		s = strings.TrimLeft(s, " ")
 		eq := strings.IndexByte(s, '=')
-		if eq <= 0 || strings.ContainsAny(s[:eq], " ") {
+		if eq < 0 {
 			break
+		}
+		if sp := strings.IndexByte(s[:eq], ' '); sp >= 0 || eq == 0 {
+			if sp < 0 {
+				sp = eq + 1
+			}
+			s = s[sp:]
+			continue
 		}
 		k := s[:eq]
 		s = s[eq+1:]
@@ -269,8 +285,35 @@ func (p *parser) build(e *entry) timeline.Event {
 	set("postgresql.detail", e.detail, 4096)
 	set("postgresql.hint", e.hint, 1024)
 	set("postgresql.context", e.context, 4096)
+	set("postgresql.location", e.location, 1024)
 
 	msg := e.message
+	if e.host == "" {
+		// without log_connections, the message may be all there is
+		switch {
+		case strings.HasPrefix(msg, "disconnection: "):
+			kv := keyValues(strings.TrimPrefix(msg, "disconnection: session time: "))
+			e.host = textio.Cut(kv["host"], 256)
+			e.port, _ = strconv.Atoi(kv["port"])
+			if ev.User == nil && kv["user"] != "" {
+				ev.User = &timeline.User{Name: textio.Cut(kv["user"], 256)}
+			}
+			if e.db == "" {
+				set("postgresql.database", kv["database"], 256)
+			}
+		case failed(e.severity) && strings.Contains(msg, "pg_hba.conf"):
+			e.host = textio.Cut(quotedAfter(msg, "host "), 256)
+		}
+		if e.host != "" {
+			ep := &timeline.Endpoint{Port: e.port}
+			if isIP(e.host) {
+				ep.IP = e.host
+			} else {
+				ep.Address = e.host
+			}
+			ev.Source = ep
+		}
+	}
 	who := ""
 	if e.user != "" || e.db != "" {
 		who = e.user + "@" + e.db
@@ -298,7 +341,10 @@ func (p *parser) build(e *entry) timeline.Event {
 	case failed(e.severity) && isAuthFailure(msg):
 		ev.Event.Action, ev.Event.Category, ev.Event.Type, ev.Event.Outcome = "authentication-failed", []string{"authentication"}, []string{"start"}, "failure"
 		if u := quotedAfter(msg, "user "); u != "" && ev.User == nil {
-			ev.User = &timeline.User{Name: u}
+			ev.User = &timeline.User{Name: textio.Cut(u, 256)}
+		}
+		if _, ok := ev.Labels["postgresql.database"]; !ok {
+			set("postgresql.database", quotedAfter(msg, "database "), 256)
 		}
 	case isStatement(msg):
 		sql, _ := statementOf(msg)

@@ -3,10 +3,12 @@ package pglog
 import (
 	"bytes"
 	"math/rand"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cordon-forensics/cordon/formats/internal/textio"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -128,6 +130,78 @@ func TestStderrPrefixForms(t *testing.T) {
 	if _, err := compilePrefix("%Z"); err == nil {
 		t.Error("an unknown escape was accepted")
 	}
+	if _, err := compilePrefix(strings.Repeat("%u", maxEscapes+1)); err == nil {
+		t.Error("a prefix of too many escapes was accepted")
+	}
+}
+
+// TestStderrMeanings: what a line says, when the prefix does not say it.
+func TestStderrMeanings(t *testing.T) {
+	// log_error_verbosity = verbose: the SQLSTATE before the message, and a
+	// LOCATION line; without log_connections the client is read from the
+	// message itself.
+	const verbose = `2026-11-23 03:15:18.001 UTC [30160] LOG:  00000: statement: SELECT * FROM nope
+2026-11-23 03:15:18.002 UTC [30160] ERROR:  42P01: relation "nope" does not exist at character 15
+2026-11-23 03:15:18.002 UTC [30160] LOCATION:  parserOpenTable, parse_relation.c:1392
+2026-11-23 03:15:18.002 UTC [30160] STATEMENT:  SELECT * FROM nope
+2026-11-23 03:15:19.000 UTC [30170] FATAL:  28000: no pg_hba.conf entry for host "203.0.113.9", user "admin", database "shop", no encryption
+2026-11-23 03:15:20.000 UTC [30180] LOG:  disconnection: session time: 0:00:01.000 user=app database=shop host=198.51.100.4 port=40404
+`
+	evs, ws := parse(t, verbose, timeline.Origin{}, Options{})
+	if len(evs) != 4 || len(ws) != 0 {
+		t.Fatalf("%d events, warnings %+v", len(evs), ws)
+	}
+	if e := evs[0]; e.Event.Action != "statement" || e.Labels["postgresql.statement"] != "SELECT * FROM nope" || e.Labels["postgresql.sqlstate"] != "00000" {
+		t.Errorf("verbose statement: %+v", e)
+	}
+	if e := evs[1]; e.Event.Action != "error" || e.Labels["postgresql.sqlstate"] != "42P01" || e.Labels["postgresql.location"] != "parserOpenTable, parse_relation.c:1392" ||
+		e.Labels["postgresql.statement"] != "SELECT * FROM nope" {
+		t.Errorf("verbose error: %+v", e)
+	}
+	if e := evs[2]; e.Event.Action != "authentication-failed" || e.User.Name != "admin" || e.Source == nil || e.Source.IP != "203.0.113.9" ||
+		e.Labels["postgresql.database"] != "shop" || e.Labels["postgresql.sqlstate"] != "28000" {
+		t.Errorf("pg_hba rejection: %+v %+v", e, e.Source)
+	}
+	if e := evs[3]; e.Event.Action != "disconnection" || e.User.Name != "app" || e.Source.IP != "198.51.100.4" || e.Source.Port != 40404 {
+		t.Errorf("disconnection: %+v %+v", e, e.Source)
+	}
+
+	// %h prints no port: the port comes from the connection received line;
+	// a backend's session is forgotten at its disconnection (PIDs are reused).
+	const hostOnly = `2026-11-23 03:15:17 UTC [500] 10.0.0.5 LOG:  connection received: host=10.0.0.5 port=5999
+2026-11-23 03:15:17 UTC [500] 10.0.0.5 LOG:  statement: SELECT 1
+2026-11-23 03:15:18 UTC [500] 10.0.0.5 LOG:  disconnection: session time: 0:00:01.000 user=a database=b host=10.0.0.5 port=5999
+2026-11-23 03:15:19 UTC [500] 10.0.0.6 LOG:  statement: SELECT 2
+`
+	evs, ws = parse(t, hostOnly, timeline.Origin{}, Options{LinePrefix: "%t [%p] %h "})
+	if len(evs) != 4 || len(ws) != 0 {
+		t.Fatalf("%d events, warnings %+v", len(evs), ws)
+	}
+	if e := evs[1]; e.Source.IP != "10.0.0.5" || e.Source.Port != 5999 {
+		t.Errorf("statement's client: %+v", e.Source)
+	}
+	if e := evs[3]; e.Source.IP != "10.0.0.6" || e.Source.Port != 0 || e.User != nil {
+		t.Errorf("a reused PID kept the old session: %+v %+v", e.Source, e.User)
+	}
+
+	// a zone abbreviation the host's zone does not know: UTC, said in the
+	// derivation and warned once
+	const est = `2026-11-23 03:15:17.000 EST [1] LOG:  statement: SELECT 1
+2026-11-23 03:15:18.000 EST [1] LOG:  statement: SELECT 2
+`
+	evs, ws = parse(t, est, timeline.Origin{Location: time.UTC}, Options{})
+	if len(evs) != 2 || len(ws) != 1 || !strings.Contains(ws[0].Message, `"EST"`) ||
+		!evs[1].Timestamp.Equal(time.Date(2026, 11, 23, 3, 15, 18, 0, time.UTC)) || !strings.Contains(evs[1].Cordon.TimeDerivation, "taken as UTC") {
+		t.Errorf("unknown zone: %+v %+v", evs, ws)
+	}
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip(err)
+	}
+	evs, ws = parse(t, est, timeline.Origin{Location: ny}, Options{})
+	if len(ws) != 0 || !evs[0].Timestamp.Equal(time.Date(2026, 11, 23, 8, 15, 17, 0, time.UTC)) {
+		t.Errorf("EST in America/New_York: %v %+v", evs[0].Timestamp, ws)
+	}
 }
 
 func TestCSVAndJSON(t *testing.T) {
@@ -170,6 +244,12 @@ func TestDangerous(t *testing.T) {
 		"SELECT lo_export(16400, '/tmp/x')":                                                    KindLargeObject,
 		"SELECT pg_read_file('/etc/passwd')":                                                   KindServerFile,
 		"ALTER SYSTEM SET archive_command = 'sh /tmp/x'":                                       KindAlterSystem,
+		"COPY t TO '/var/lib/postgresql/.ssh/authorized_keys'":                                 KindServerFile,
+		"GRANT pg_execute_server_program TO app":                                               KindServerFile,
+		"DO LANGUAGE plpython3u $$ import os; os.system('id') $$":                              KindFunctionC,
+		"CREATE FUNCTION f() RETURNS void LANGUAGE plperlu AS $$ `id` $$":                      KindFunctionC,
+		"CREATE EXTENSION IF NOT EXISTS plpython3u":                                            KindExtension,
+		"COPY t FROM STDIN":                   "",
 		"SELECT 1":                            "",
 		"INSERT INTO t VALUES ('to program')": "",
 	} {
@@ -204,10 +284,70 @@ func TestGarbage(t *testing.T) {
 	}
 }
 
+// TestLongMessages: a message of many continuation lines, or many DETAIL
+// lines, is gathered in linear time and bounded (it once took 50 s for
+// 2 MB of "\tx" lines, each line copying the message so far).
+func TestLongMessages(t *testing.T) {
+	const head = "2026-11-23 03:15:18.001 UTC [1] LOG:  statement: SELECT\n"
+	for name, in := range map[string]string{
+		"tab lines":    head + "\t\n\t1\n" + strings.Repeat("\tx\n", 600_000),
+		"DETAIL lines": head + strings.Repeat("2026-11-23 03:15:18.001 UTC [1] DETAIL:  y\n", 40_000),
+	} {
+		start := time.Now()
+		evs, ws := parse(t, in, timeline.Origin{}, Options{})
+		if d := time.Since(start); d > 30*time.Second {
+			t.Errorf("%s: %v", name, d)
+		}
+		if len(evs) != 1 || len(ws) != 0 {
+			t.Fatalf("%s: %d events, %+v", name, len(evs), ws)
+		}
+		e := evs[0]
+		if name == "tab lines" {
+			sql := e.Labels["postgresql.statement"]
+			if !strings.HasPrefix(sql, "SELECT\n\n1\nx\nx") || len(sql) > MaxStatement+8 || e.Labels["postgresql.statement_truncated"] == "" {
+				t.Errorf("%s: statement of %d bytes %q…, truncated %q", name, len(sql), textio.Cut(sql, 20), e.Labels["postgresql.statement_truncated"])
+			}
+		} else if d := e.Labels["postgresql.detail"]; !strings.HasPrefix(d, "y\ny\n") || len(d) > 4096+8 {
+			t.Errorf("%s: detail of %d bytes", name, len(d))
+		}
+	}
+}
+
+// The specifications of findSeverity and bracketedNumber, checked against
+// them in FuzzParse.
+var (
+	reSeverity = regexp.MustCompile(`(?:^|\s)(LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  `)
+	reAutoPID  = regexp.MustCompile(`\[(\d{1,10})\]`)
+)
+
+func checkScanners(t *testing.T, line string) {
+	start, end, ok := findSeverity(line)
+	if loc := reSeverity.FindStringSubmatchIndex(line); (loc != nil) != ok || ok && (loc[2] != start || loc[3] != end) {
+		t.Fatalf("findSeverity(%q) = %d, %d, %v; the expression says %v", line, start, end, ok, loc)
+	}
+	want := ""
+	if m := reAutoPID.FindStringSubmatch(line); m != nil {
+		want = m[1]
+	}
+	if got := bracketedNumber(line); got != want {
+		t.Fatalf("bracketedNumber(%q) = %q, want %q", line, got, want)
+	}
+}
+
+func TestScanners(t *testing.T) {
+	for _, l := range []string{"", "LOG:  x", " LOG:  x", "xLOG:  x", "1LOG:  x", "[1] ERROR: x ERROR:  y", "ABCSTATEMENT:  x", "a\tDEBUG5:  x",
+		"DEBUG6:  x DEBUG:  y", "[] [12345678901] [x1] [42]", "[123", "[0] LOCATION:  :  "} {
+		checkScanners(t, l)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(debian), "")
 	f.Add([]byte("2026-11-02 10:24:55 UTC|4242|app|LOG:  statement: x\n"), "%t|%p|%u|")
 	f.Fuzz(func(t *testing.T, data []byte, prefix string) {
+		for _, l := range strings.Split(string(data), "\n") {
+			checkScanners(t, l)
+		}
 		for _, format := range []string{FormatStderr, FormatCSV, FormatJSON, ""} {
 			_ = Parse(bytes.NewReader(data), timeline.Origin{Entry: "fuzz.log"}, Options{Format: format, LinePrefix: prefix},
 				func(e timeline.Event) {
@@ -219,17 +359,29 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
+// BenchmarkStderr measures stderr lines read a second (Debian's prefix,
+// recognised; about 130 bytes a line).
 func BenchmarkStderr(b *testing.B) {
+	benchLines(b, Options{Format: FormatStderr})
+}
+
+// BenchmarkStderrGivenPrefix is the same with the prefix given.
+func BenchmarkStderrGivenPrefix(b *testing.B) {
+	benchLines(b, Options{Format: FormatStderr, LinePrefix: "%m [%p] %q%u@%d "})
+}
+
+func benchLines(b *testing.B, opts Options) {
 	var sb strings.Builder
+	lines := 0
 	for sb.Len() < 8<<20 {
 		sb.WriteString(debian)
+		lines += strings.Count(debian, "\n")
 	}
 	data := sb.String()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		n := 0
-		_ = Parse(strings.NewReader(data), timeline.Origin{Entry: "x.log"}, Options{Format: FormatStderr}, func(timeline.Event) { n++ }, func(timeline.Warning) {})
-		b.ReportMetric(float64(n), "events/op")
+		_ = Parse(strings.NewReader(data), timeline.Origin{Entry: "x.log"}, opts, func(timeline.Event) {}, func(timeline.Warning) {})
 	}
+	b.ReportMetric(float64(lines*b.N)/b.Elapsed().Seconds(), "lines/s")
 }

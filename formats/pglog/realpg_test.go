@@ -98,13 +98,20 @@ fsync = off
 	}
 	t.Cleanup(stop)
 
-	run := func(role, sql string) {
+	run := func(role, sql string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		c := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", role, "-d", "postgres",
-			"-X", "-q", "-v", "ON_ERROR_STOP=0", "-c", sql)
+			"-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=0", "-c", sql)
 		c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "PGAPPNAME=cordon-test", "PGCONNECT_TIMEOUT=10"}
-		_ = c.Run() // the failing statement and the unknown role fail on purpose
+		out, _ := c.Output() // the failing statement and the unknown role fail on purpose
+		return strings.TrimSpace(string(out))
+	}
+	// the server's own word for this session's backend and client port,
+	// to compare with what the logs say
+	var seen clientSeen
+	if _, err := fmt.Sscanf(run("postgres", "SELECT pg_backend_pid(), inet_client_port()"), "%d|%d", &seen.pid, &seen.port); err != nil || seen.port == 0 {
+		t.Fatalf("pg_backend_pid, inet_client_port: %v", err)
 	}
 	run("postgres", "SELECT 1 AS one")
 	run("postgres", "SELECT\n  2 AS two,\n  'x' AS ex")
@@ -132,13 +139,19 @@ fsync = off
 			for _, w := range ws {
 				t.Errorf("warning: %+v", w)
 			}
-			checkRealSession(t, evs)
+			checkRealSession(t, evs, seen)
 		})
 	}
 }
 
+// clientSeen is a backend PID and its client's port, as the server told them.
+type clientSeen struct {
+	pid  int64
+	port int
+}
+
 // checkRealSession asserts what TestRealPostgreSQL15 did is in the events.
-func checkRealSession(t *testing.T, evs []timeline.Event) {
+func checkRealSession(t *testing.T, evs []timeline.Event, seen clientSeen) {
 	t.Helper()
 	received := map[int64]int{} // backend pid → client port
 	var statements []string
@@ -174,10 +187,13 @@ func checkRealSession(t *testing.T, evs []timeline.Event) {
 			}
 		}
 	}
-	if len(received) != 5 {
-		t.Errorf("%d connections received, want 5", len(received))
+	if len(received) != 6 {
+		t.Errorf("%d connections received, want 6", len(received))
 	}
-	want := []string{"SELECT 1 AS one", "SELECT\n  2 AS two,\n  'x' AS ex", "SELECT * FROM no_such_table", "COPY (SELECT 1) TO PROGRAM 'true'"}
+	if received[seen.pid] != seen.port {
+		t.Errorf("backend %d: the log says client port %d, the server said %d", seen.pid, received[seen.pid], seen.port)
+	}
+	want := []string{"SELECT pg_backend_pid(), inet_client_port()", "SELECT 1 AS one", "SELECT\n  2 AS two,\n  'x' AS ex", "SELECT * FROM no_such_table", "COPY (SELECT 1) TO PROGRAM 'true'"}
 	if strings.Join(statements, "|") != strings.Join(want, "|") {
 		t.Errorf("statements\n got %q\nwant %q", statements, want)
 	}

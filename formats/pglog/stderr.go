@@ -13,7 +13,10 @@ package pglog
 // the first "[digits]" as the PID (%p in "%m [%p] "), "user@database"
 // (Debian's "%q%u@%d "), key=value pairs (user=, db=, app=, client= /
 // host=, as in pgBadger's "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h "),
-// and "host(port)" (%r).
+// and "host(port)" (%r). A given prefix and the severity must lie in a
+// line's first 8 KiB (maxPrefix). With log_error_verbosity = verbose the
+// message begins with its SQLSTATE ("ERROR:  42P01: …"), which is taken
+// off, and a LOCATION line follows.
 //
 // A line with no severity is kept as an event of its own
 // ("unprefixed-line"): programs the server runs (COPY … PROGRAM,
@@ -32,14 +35,20 @@ import (
 )
 
 var (
-	reSeverity = regexp.MustCompile(`(?:^|\s)(LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  `)
-	reAutoTime = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: (?:[A-Za-z][A-Za-z0-9_/+-]{0,31}|[+-]\d{2}(?::?\d{2})?))?|\d{9,11}\.\d{1,6})`)
-	reAutoPID  = regexp.MustCompile(`\[(\d{1,10})\]`)
-	reAutoAt   = regexp.MustCompile(`(?:^|\s)([^\s@\[\]]*|\[unknown\])@([^\s@]*)(?:\s|$)`)
-	reAutoKV   = regexp.MustCompile(`\b(user|db|database|app|application|client|host|remote)=([^,\s]*)`)
-	reRemote   = regexp.MustCompile(`^(.*)\((\d{1,5})\)$`)
-	reAutoRem  = regexp.MustCompile(`(?:^|\s)([0-9A-Fa-f.:]+|\[local\]|[A-Za-z0-9.-]+)\((\d{1,5})\)(?:\s|$)`)
-	reCSVStart = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?( [A-Za-z+\-0-9:]+)?,`)
+	reAutoTime     = regexp.MustCompile(`^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?: (?:[A-Za-z][A-Za-z0-9_/+-]{0,31}|[+-]\d{2}(?::?\d{2})?))?|\d{9,11}\.\d{1,6})`)
+	reAutoAt       = regexp.MustCompile(`(?:^|\s)([^\s@\[\]]*|\[unknown\])@([^\s@]*)(?:\s|$)`)
+	reAutoKV       = regexp.MustCompile(`\b(user|db|database|app|application|client|host|remote)=([^,\s]*)`)
+	reRemote       = regexp.MustCompile(`^(.*)\((\d{1,5})\)$`)
+	reAutoRem      = regexp.MustCompile(`(?:^|\s)([0-9A-Fa-f.:]+|\[local\]|[A-Za-z0-9.-]+)\((\d{1,5})\)(?:\s|$)`)
+	reVerboseState = regexp.MustCompile(`^([0-9A-Z]{5}): `)
+	reCSVStart     = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d+)?( [A-Za-z+\-0-9:]+)?,`)
+)
+
+// Bounds of a given log_line_prefix: the cost of matching a line grows
+// with the pattern's size times the part of the line it reads.
+const (
+	maxEscapes = 64
+	maxPrefix  = 8 << 10 // bytes of a line the prefix and severity must lie in
 )
 
 // prefix is a compiled log_line_prefix: nil means recognise the common forms.
@@ -55,6 +64,7 @@ var escapes = map[byte]struct{ group, pattern string }{
 	'd': {"db", `.*?`},
 	'r': {"remote", `.*?`},
 	'h': {"host", `.*?`},
+	'L': {"", `.*?`}, // the server's local address (PostgreSQL 16+)
 	'b': {"backend", `.*?`},
 	'p': {"pid", `\d+`},
 	'P': {"", `\d*`},
@@ -84,6 +94,7 @@ func compilePrefix(lp string) (*prefix, error) {
 	b.WriteString("^")
 	optional := false
 	used := map[string]bool{}
+	escapesSeen := 0
 	for i := 0; i < len(lp); i++ {
 		c := lp[i]
 		if c != '%' || i+1 == len(lp) {
@@ -97,6 +108,9 @@ func compilePrefix(lp string) (*prefix, error) {
 		}
 		if i == len(lp) {
 			break
+		}
+		if escapesSeen++; escapesSeen > maxEscapes {
+			return nil, fmt.Errorf("pglog: log_line_prefix with more than %d escapes", maxEscapes)
 		}
 		switch e := lp[i]; {
 		case e == '%':
@@ -120,7 +134,7 @@ func compilePrefix(lp string) (*prefix, error) {
 	if optional {
 		b.WriteString(")?")
 	}
-	b.WriteString(`(?P<severity>LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  (?P<message>.*)$`)
+	b.WriteString(`(?P<severity>LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  `)
 	re, err := regexp.Compile(b.String())
 	if err != nil {
 		return nil, fmt.Errorf("pglog: log_line_prefix %q: %w", lp, err)
@@ -141,23 +155,61 @@ type fields map[string]string
 // false for a line with no severity.
 func split(line string, pre *prefix) (f fields, sev, msg string, ok bool) {
 	if pre != nil {
-		m := pre.re.FindStringSubmatch(line)
+		// the prefix is matched in the line's head only: the cost of a
+		// line is then bounded whatever its length (a prefix of names of
+		// at most 63 bytes, addresses and times is far shorter)
+		head := line
+		if len(head) > maxPrefix {
+			head = head[:maxPrefix]
+		}
+		m := pre.re.FindStringSubmatchIndex(head)
 		if m == nil {
 			return nil, "", "", false
 		}
 		f = fields{}
 		for n, i := range pre.groups {
-			f[n] = m[i]
+			if m[2*i] >= 0 {
+				f[n] = head[m[2*i]:m[2*i+1]]
+			}
 		}
-		return f, f["severity"], f["message"], true
+		return f, f["severity"], line[m[1]:], true
 	}
-	loc := reSeverity.FindStringSubmatchIndex(line)
-	if loc == nil {
+	start, end, ok := findSeverity(line)
+	if !ok {
 		return nil, "", "", false
 	}
-	head := line[:loc[2]]
-	return autoFields(head), line[loc[2]:loc[3]], line[loc[1]:], true
+	return autoFields(line[:start]), line[start:end], line[end+3:], true
 }
+
+// severities are the words before ":  " that end a prefix.
+var severities = map[string]bool{"LOG": true, "ERROR": true, "WARNING": true, "FATAL": true, "PANIC": true, "NOTICE": true,
+	"INFO": true, "DEBUG": true, "DEBUG1": true, "DEBUG2": true, "DEBUG3": true, "DEBUG4": true, "DEBUG5": true,
+	"DETAIL": true, "HINT": true, "STATEMENT": true, "CONTEXT": true, "QUERY": true, "LOCATION": true}
+
+// findSeverity finds the first severity word followed by ":  ", at the
+// start of the line or after white space (what reSeverity in the tests
+// matches, without a regular expression: this runs on every line). The word is line[start:end].
+func findSeverity(line string) (start, end int, ok bool) {
+	from := 0
+	for from < len(line) {
+		i := strings.Index(line[from:], ":  ")
+		if i < 0 {
+			return 0, 0, false
+		}
+		end = from + i
+		start = end
+		for start > 0 && end-start < 9 && (line[start-1] >= 'A' && line[start-1] <= 'Z' || line[start-1] >= '0' && line[start-1] <= '9') {
+			start--
+		}
+		if start < end && (start == 0 || isSpace(line[start-1])) && severities[line[start:end]] {
+			return start, end, true
+		}
+		from = end + 1
+	}
+	return 0, 0, false
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 // autoFields recognises the parts of a prefix it was not told.
 func autoFields(head string) fields {
@@ -167,31 +219,35 @@ func autoFields(head string) fields {
 		f["time"] = m
 		rest = head[len(m):]
 	}
-	if m := reAutoPID.FindStringSubmatch(rest); m != nil {
-		f["pid"] = m[1]
+	// the regular expressions are most of the cost of a line: each runs
+	// only when the byte it needs is there
+	if pid := bracketedNumber(rest); pid != "" {
+		f["pid"] = pid
 	} else if fs := strings.Fields(rest); len(fs) > 0 {
 		if _, err := strconv.Atoi(strings.Trim(fs[0], ":")); err == nil {
 			f["pid"] = strings.Trim(fs[0], ":")
 		}
 	}
-	for _, m := range reAutoKV.FindAllStringSubmatch(rest, 8) {
-		switch m[1] {
-		case "user":
-			f["user"] = m[2]
-		case "db", "database":
-			f["db"] = m[2]
-		case "app", "application":
-			f["app"] = m[2]
-		case "client", "host", "remote":
-			f["remote"] = m[2]
+	if strings.Contains(rest, "=") {
+		for _, m := range reAutoKV.FindAllStringSubmatch(rest, 8) {
+			switch m[1] {
+			case "user":
+				f["user"] = m[2]
+			case "db", "database":
+				f["db"] = m[2]
+			case "app", "application":
+				f["app"] = m[2]
+			case "client", "host", "remote":
+				f["remote"] = m[2]
+			}
 		}
 	}
-	if f["remote"] == "" {
+	if f["remote"] == "" && strings.Contains(rest, "(") {
 		if m := reAutoRem.FindStringSubmatch(rest); m != nil {
 			f["remote"] = m[1] + "(" + m[2] + ")"
 		}
 	}
-	if f["user"] == "" {
+	if f["user"] == "" && strings.Contains(rest, "@") {
 		if m := reAutoAt.FindStringSubmatch(rest); m != nil {
 			f["user"], f["db"] = m[1], m[2]
 		}
@@ -199,15 +255,40 @@ func autoFields(head string) fields {
 	return f
 }
 
+// bracketedNumber returns the digits of the first "[digits]" (1 to 10
+// digits) in s, as reAutoPID in the tests would.
+func bracketedNumber(s string) string {
+	for {
+		i := strings.IndexByte(s, '[')
+		if i < 0 {
+			return ""
+		}
+		s = s[i+1:]
+		n := 0
+		for n < len(s) && n <= 10 && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		if n >= 1 && n <= 10 && n < len(s) && s[n] == ']' {
+			return s[:n]
+		}
+	}
+}
+
 // stderr reads the stderr format.
 func (p *parser) stderr(r io.Reader, pre *prefix) error {
 	lr := textio.NewReader(r, MaxLine)
 	var pending *entry
+	// the continuation lines and the DETAIL, HINT, … lines of the pending
+	// message, gathered without copying (a message of a million short
+	// continuation lines must not cost a million copies)
+	var more parts
 	flush := func() {
 		if pending != nil {
+			more.into(pending)
 			p.emit(pending)
 			pending = nil
 		}
+		more = parts{}
 	}
 	for {
 		b, line, off, err := lr.Next()
@@ -225,9 +306,7 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 		text := textio.Safe(b)
 		text = strings.TrimSuffix(text, "\r")
 		if strings.HasPrefix(text, "\t") && pending != nil {
-			if len(pending.message) < MaxMessage {
-				pending.message = textio.Cut(pending.message+"\n"+text[1:], MaxMessage)
-			}
+			more.message.add(text[1:], MaxMessage-len(pending.message))
 			continue
 		}
 		f, sev, msg, ok := split(text, pre)
@@ -249,13 +328,21 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 		switch sev {
 		case "DETAIL", "HINT", "STATEMENT", "CONTEXT", "QUERY", "LOCATION":
 			if pending != nil && (pending.pid == pid || pid == 0) {
-				attach(pending, sev, msg)
+				more.attach(sev, msg)
 				continue
 			}
 		}
 		flush()
 		e := &entry{severity: sev, message: msg, pid: pid, line: line, offset: off,
 			user: f["user"], db: f["db"], app: f["app"], sqlstate: f["sqlstate"], session: f["session"], backend: f["backend"]}
+		// log_error_verbosity = verbose puts the SQLSTATE before the message
+		// ("ERROR:  42P01: relation …", "LOG:  00000: connection received: …")
+		if m := reVerboseState.FindStringSubmatch(msg); m != nil {
+			e.message = msg[len(m[0]):]
+			if e.sqlstate == "" {
+				e.sqlstate = m[1]
+			}
+		}
 		if h := f["host"]; h != "" {
 			e.host = h
 		}
@@ -267,7 +354,7 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 				e.host = rm
 			}
 		}
-		t, note, err := parseTime(f["time"], p.o.Location)
+		t, note, err := p.time(f["time"], line, off)
 		if err != nil {
 			e.time, e.timeNote = p.o.ModTime, "PostgreSQL log line without a readable timestamp ("+textio.Cut(f["time"], 64)+"): the log file's mtime"
 			if f["time"] == "" && pre == nil {
@@ -282,23 +369,74 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 	return nil
 }
 
-// attach adds a DETAIL, HINT, STATEMENT, … line to its message.
-func attach(e *entry, sev, msg string) {
-	add := func(dst *string) {
-		if *dst == "" {
-			*dst = textio.Cut(msg, MaxMessage)
-		} else if len(*dst) < MaxMessage {
-			*dst = textio.Cut(*dst+"\n"+msg, MaxMessage)
+// growing is a bounded text gathered line by line.
+type growing struct {
+	sb   strings.Builder
+	n    int // lines added
+	full bool
+}
+
+// add appends a line, cutting at max bytes in all.
+func (g *growing) add(line string, max int) {
+	if g.full {
+		return
+	}
+	if g.sb.Len()+1+len(line) > max {
+		g.full = true
+		if room := max - g.sb.Len() - 1; room > 0 {
+			line = textio.Cut(line, room)
+		} else {
+			return
 		}
 	}
+	if g.n > 0 {
+		g.sb.WriteByte('\n')
+	}
+	g.n++
+	g.sb.WriteString(line)
+}
+
+// parts are what follows a message's first line.
+type parts struct {
+	message                                    growing // tab continuation lines
+	detail, hint, statement, context, location growing
+}
+
+// attach adds a DETAIL, HINT, STATEMENT, … line.
+func (m *parts) attach(sev, msg string) {
 	switch sev {
 	case "DETAIL":
-		add(&e.detail)
+		m.detail.add(msg, 4096)
 	case "HINT":
-		add(&e.hint)
+		m.hint.add(msg, 1024)
 	case "STATEMENT", "QUERY":
-		add(&e.statement)
+		m.statement.add(msg, MaxMessage)
+	case "LOCATION":
+		m.location.add(msg, 1024)
 	default:
-		add(&e.context)
+		m.context.add(msg, 4096)
 	}
+}
+
+// into puts the gathered parts into the entry.
+func (m *parts) into(e *entry) {
+	if m.message.n > 0 {
+		e.message += "\n" + m.message.sb.String()
+	}
+	if m.message.full {
+		e.message += "…"
+	}
+	set := func(dst *string, g *growing) {
+		if g.n > 0 {
+			*dst = g.sb.String()
+			if g.full {
+				*dst += "…"
+			}
+		}
+	}
+	set(&e.detail, &m.detail)
+	set(&e.hint, &m.hint)
+	set(&e.statement, &m.statement)
+	set(&e.context, &m.context)
+	set(&e.location, &m.location)
 }

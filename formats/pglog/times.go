@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cordon-forensics/cordon/formats/internal/textio"
 )
 
 // parseTime reads a log timestamp as PostgreSQL writes it: %m
@@ -61,7 +63,36 @@ func parseTime(s string, loc *time.Location) (time.Time, string, error) {
 		}
 	}
 	t, err := time.ParseInLocation(layout, date, time.UTC)
-	return t, "PostgreSQL log line, zone abbreviation " + zone + " unknown to the host's time zone: taken as UTC", err
+	return t, "PostgreSQL log line, zone abbreviation " + zone + zoneGuessed, err
+}
+
+// zoneGuessed ends the derivation of a time whose zone abbreviation was
+// not resolved: the parser warns once per abbreviation.
+const zoneGuessed = " unknown to the host's time zone: taken as UTC"
+
+// time reads a timestamp as parseTime does, warning once per zone
+// abbreviation it could not resolve (log_timezone is the cluster's: pass
+// the host's zone in Origin.Location to resolve it).
+func (p *parser) time(s string, line, off int64) (time.Time, string, error) {
+	t, note, err := parseTime(s, p.o.Location)
+	if err == nil && strings.HasSuffix(note, zoneGuessed) {
+		zone := s[strings.LastIndexByte(strings.TrimSpace(s), ' ')+1:]
+		if !p.zonesWarned[zone] && len(p.zonesWarned) < 64 {
+			if p.zonesWarned == nil {
+				p.zonesWarned = map[string]bool{}
+			}
+			p.zonesWarned[zone] = true
+			p.warnf(line, off, "time zone abbreviation %q is not the host's (%s): its times are taken as UTC", textio.Cut(textio.SafeString(zone), 32), locName(p.o.Location))
+		}
+	}
+	return t, note, err
+}
+
+func locName(l *time.Location) string {
+	if l == nil {
+		return "none given"
+	}
+	return l.String()
 }
 
 func parseOffset(z string) (int, error) {
