@@ -59,7 +59,7 @@ func Investigate(ctx context.Context, c *Case, rules []findings.Rule) (*Investig
 	}
 	agg := map[string]bool{}
 	for _, r := range rules {
-		if r.Respawn != nil {
+		if r.Respawn != nil || r.Check != nil {
 			agg[r.ID] = true
 		}
 	}

@@ -706,7 +706,9 @@ func (b *builder) rootCause(g *group, port int) []Step {
 			if e.Provenance.Bundle != g.bundle {
 				continue
 			}
-			if strings.Contains(e.Provenance.Entry, "postgres") || strings.Contains(e.Provenance.Entry, "pg_hba") ||
+			entry := e.Provenance.Entry
+			hostWide := entry == "manifest.json" || strings.Contains(entry, "ufw") || strings.Contains(entry, "tables")
+			if hostWide || strings.Contains(entry, "postgres") || strings.Contains(entry, "pg_hba") ||
 				(port != 0 && strings.Contains(e.Message, ":"+strconv.Itoa(port)+" ")) ||
 				strings.Contains(strings.ToLower(e.Message), "postgres") {
 				ev = append(ev, e)

@@ -29,6 +29,9 @@ type Rule struct {
 	// were started again under the same parent with the same executable
 	// within Respawn.Window of each other (several snapshots or siblings).
 	Respawn *Respawn `yaml:"respawn,omitempty"`
+	// Check, when set, hands the matching events to a check written in Go
+	// (check.go), which judges them together.
+	Check *CheckSpec `yaml:"check,omitempty"`
 }
 
 // Respawn configures the respawn aggregation.
@@ -60,29 +63,49 @@ type Condition struct {
 
 var severities = map[string]int{"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
-func (c *Condition) match(ev *timeline.Event) bool {
-	v := Field(ev, c.Field)
-	switch {
-	case c.DiffersFromBaseOf != "":
-		p := Field(ev, c.DiffersFromBaseOf)
-		if v == "" || p == "" {
+func (c *Condition) match(v *view) bool {
+	vals := v.values(c.Field)
+	if c.DiffersFromBaseOf != "" {
+		p := v.values(c.DiffersFromBaseOf)
+		if len(vals) == 0 || len(p) == 0 {
 			return false
 		}
-		return v != commOf(p)
-	case c.notRe != nil:
-		return v != "" && !c.notRe.MatchString(v)
-	case c.re != nil:
-		return c.re.MatchString(v)
-	case len(c.Any) > 0:
-		for _, a := range c.Any {
-			if v == a {
+		return vals[0] != commOf(p[0])
+	}
+	if c.notRe != nil {
+		// set, and no value matches
+		if len(vals) == 0 {
+			return false
+		}
+		for _, s := range vals {
+			if c.notRe.MatchString(s) {
+				return false
+			}
+		}
+		return true
+	}
+	if c.re != nil && len(vals) == 0 {
+		return c.re.MatchString("")
+	}
+	for _, s := range vals {
+		switch {
+		case c.re != nil:
+			if c.re.MatchString(s) {
+				return true
+			}
+		case len(c.Any) > 0:
+			for _, a := range c.Any {
+				if s == a {
+					return true
+				}
+			}
+		default:
+			if s == c.Equals && s != "" {
 				return true
 			}
 		}
-		return false
-	default:
-		return v == c.Equals && v != ""
 	}
+	return false
 }
 
 // Evidence points at one event that proves a finding.
@@ -100,6 +123,9 @@ type Finding struct {
 	Attack   Attack     `json:"attack"`
 	Why      string     `json:"why"`
 	Evidence []Evidence `json:"evidence"`
+	// Instances are a check's findings, one line each (a rule over single
+	// events has none: its evidence says it all).
+	Instances []string `json:"instances,omitempty"`
 }
 
 // ParseRules reads a YAML file holding a list of rules, validating each.
@@ -119,6 +145,11 @@ func ParseRules(name string, data []byte) ([]Rule, error) {
 			}
 			if r.Respawn.Min < 2 {
 				r.Respawn.Min = 2
+			}
+		}
+		if r.Check != nil {
+			if _, err := newChecker(r.Check); err != nil {
+				return nil, fmt.Errorf("rules %s: rule %s: %w", name, r.ID, err)
 			}
 		}
 		if _, ok := severities[r.Severity]; !ok {
@@ -186,20 +217,40 @@ type Engine struct {
 	// MaxEvidence bounds the evidence kept per finding (the count is exact in Matched).
 	MaxEvidence int
 	Matched     map[string]int
+	checks      map[string]Checker
+	seers       []seer
 }
 
 // NewEngine returns an engine for rules.
 func NewEngine(rules []Rule) *Engine {
-	return &Engine{rules: rules, found: map[string]*Finding{}, pending: map[string][]timeline.Event{}, MaxEvidence: 50, Matched: map[string]int{}}
+	e := &Engine{rules: rules, found: map[string]*Finding{}, pending: map[string][]timeline.Event{}, MaxEvidence: 50, Matched: map[string]int{},
+		checks: map[string]Checker{}}
+	for i := range rules {
+		if c := rules[i].Check; c != nil {
+			ch, err := newChecker(c)
+			if err != nil {
+				continue // ParseRules has refused such a rule already
+			}
+			e.checks[rules[i].ID] = ch
+			if s, ok := ch.(seer); ok {
+				e.seers = append(e.seers, s)
+			}
+		}
+	}
+	return e
 }
 
 // Add matches one event against every rule.
 func (e *Engine) Add(ev timeline.Event) {
+	v := &view{ev: &ev}
+	for _, s := range e.seers {
+		s.See(&ev)
+	}
 	for i := range e.rules {
 		r := &e.rules[i]
 		ok := true
 		for j := range r.Match {
-			if !r.Match[j].match(&ev) {
+			if !r.Match[j].match(v) {
 				ok = false
 				break
 			}
@@ -207,11 +258,14 @@ func (e *Engine) Add(ev timeline.Event) {
 		if !ok {
 			continue
 		}
-		if r.Respawn != nil {
+		switch {
+		case r.Respawn != nil:
 			e.pending[r.ID] = append(e.pending[r.ID], ev)
-			continue
+		case r.Check != nil:
+			e.checks[r.ID].Add(&ev)
+		default:
+			e.record(r, ev)
 		}
-		e.record(r, ev)
 	}
 }
 
@@ -240,6 +294,24 @@ func (e *Engine) Findings() []Finding {
 			e.record(r, ev)
 		}
 		delete(e.pending, r.ID)
+	}
+	for i := range e.rules {
+		r := &e.rules[i]
+		ch := e.checks[r.ID]
+		if ch == nil {
+			continue
+		}
+		for _, in := range ch.Results() {
+			for _, ev := range in.Evidence {
+				e.record(r, ev)
+			}
+			if f := e.found[r.ID]; f != nil && len(f.Instances) < e.MaxEvidence {
+				f.Instances = append(f.Instances, in.Summary)
+			} else if f == nil {
+				e.found[r.ID] = &Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Attack: r.Attack, Why: r.Why, Instances: []string{in.Summary}}
+			}
+		}
+		delete(e.checks, r.ID)
 	}
 	out := make([]Finding, 0, len(e.found))
 	for _, f := range e.found {

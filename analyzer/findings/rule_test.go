@@ -96,6 +96,33 @@ func TestEveryBuiltinRulePositiveAndNegative(t *testing.T) {
 				}
 				return
 			}
+			if r.Check != nil {
+				c, ok := checkCases[r.ID]
+				if !ok || len(c.pos) == 0 || len(c.neg) == 0 {
+					t.Fatalf("check rule %s has no positive and negative scenarios", r.ID)
+				}
+				run := func(evs []timeline.Event) []Finding {
+					e := NewEngine([]Rule{r})
+					for _, ev := range evs {
+						e.Add(ev)
+					}
+					return e.Findings()
+				}
+				for i, sc := range c.pos {
+					fs := run(sc)
+					if len(fs) != 1 || len(fs[0].Instances) == 0 || len(fs[0].Evidence) == 0 {
+						t.Errorf("positive scenario %d: %+v", i, fs)
+					} else {
+						t.Logf("positive scenario %d: %s", i, fs[0].Instances[0])
+					}
+				}
+				for i, sc := range c.neg {
+					if fs := run(sc); len(fs) != 0 {
+						t.Errorf("negative scenario %d found %+v", i, fs[0].Instances)
+					}
+				}
+				return
+			}
 			c, ok := cases[r.ID]
 			if !ok || len(c.pos) == 0 || len(c.neg) == 0 {
 				t.Fatalf("rule %s has no positive and negative test cases", r.ID)

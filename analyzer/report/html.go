@@ -69,6 +69,7 @@ small{color:#555}
 {{range .R.Findings}}<section>
 <h3 class="{{.Severity}}">[{{upper .Severity}}] {{.RuleID}}: {{.Title}}</h3>
 <p>ATT&amp;CK {{.Attack.ID}} {{.Attack.Name}}. {{.Why}}</p>
+{{with .Instances}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 <table><tr><th>time</th><th>event</th><th>bundle</th><th>entry</th><th>line</th><th>offset</th></tr>
 {{range .Evidence}}<tr><td>{{.Time}}</td><td><code>{{.Message}}</code></td><td>{{.Provenance.Bundle}}</td><td><code>{{.Provenance.Entry}}</code></td><td>{{.Provenance.Line}}</td><td>{{.Provenance.Offset}}</td></tr>
 {{end}}</table></section>

@@ -101,8 +101,11 @@ func Markdown(w io.Writer, r Report) error {
 	}
 	p("\n## Findings\n")
 	for _, f := range r.Findings {
-		p("\n### [%s] %s: %s\n\nATT&CK %s %s. %s\n\n| time | event | evidence |\n|---|---|---|\n",
-			strings.ToUpper(f.Severity), e(f.RuleID), e(f.Title), e(f.Attack.ID), e(f.Attack.Name), e(f.Why))
+		p("\n### [%s] %s: %s\n\nATT&CK %s %s. %s\n\n", strings.ToUpper(f.Severity), e(f.RuleID), e(f.Title), e(f.Attack.ID), e(f.Attack.Name), e(f.Why))
+		for _, in := range f.Instances {
+			p("- %s\n", e(in))
+		}
+		p("\n| time | event | evidence |\n|---|---|---|\n")
 		for _, x := range f.Evidence {
 			p("| %s | %s | %s |\n", e(x.Time), e(x.Message), ref(x))
 		}

@@ -230,6 +230,9 @@ func runFindings(args []string, stdout, stderr io.Writer) int {
 		for _, f := range a.inv.Findings {
 			fmt.Fprintf(stdout, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
 				safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
+			for _, in := range f.Instances {
+				fmt.Fprintf(stdout, "  - %s\n", short(safeterm.Escape(in), 400))
+			}
 			for _, e := range f.Evidence {
 				where := e.Provenance.Entry
 				if e.Provenance.Line > 0 {
