@@ -43,6 +43,7 @@ type Options struct {
 	TimelineMaxFiles int
 	TimelineBudget   time.Duration
 	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
+	BinariesMax      int64 // cap on all bytes the binaries source hashes
 
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
@@ -70,6 +71,7 @@ func DefaultOptions() Options {
 		TimelineMaxFiles: 1_000_000,
 		TimelineBudget:   120 * time.Second,
 		TimelineHashMax:  64 << 20,
+		BinariesMax:      2 << 30,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
 	}
@@ -98,6 +100,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.TimelineMaxFiles, "timeline-max-files", o.TimelineMaxFiles, "cap on files recorded by the file timeline")
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
+	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
 
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")

@@ -226,13 +226,13 @@ func (c *integrity) See(ev *timeline.Event) {
 	if ev.File == nil || ev.File.Hash == nil || ev.File.Hash.MD5 == "" {
 		return
 	}
-	p := ev.File.Path
+	p := usrMerged(ev.File.Path)
 	switch {
 	case ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-file-md5":
 		if len(c.pkg) < 1_000_000 {
 			c.pkg[p] = pkgFile{ev.File.Hash.MD5, *ev}
 		}
-	case ev.Event.Dataset == "filetimeline":
+	case ev.Event.Dataset == "filetimeline" || ev.Event.Dataset == "binaries":
 		if _, ok := c.disk[p]; !ok && len(c.disk) < 1_000_000 {
 			c.disk[p] = *ev
 		}
@@ -240,6 +240,17 @@ func (c *integrity) See(ev *timeline.Event) {
 }
 
 func (c *integrity) Add(*timeline.Event) {}
+
+// usrMerged names /bin, /sbin and /lib files by their merged-/usr path, as
+// dpkg's older md5sums and the collector may name one file either way.
+func usrMerged(p string) string {
+	for _, d := range []string{"/bin/", "/sbin/", "/lib/", "/lib64/"} {
+		if len(p) > len(d) && p[:len(d)] == d {
+			return "/usr" + p
+		}
+	}
+	return p
+}
 
 func (c *integrity) Results() []Instance {
 	paths := make([]string, 0)
