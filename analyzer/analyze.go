@@ -361,7 +361,8 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o AnalyzeOptions) 
 			return nil
 		}
 		origin := timeline.Origin{Bundle: rep.EvidenceID, Entry: se.name, SHA256: se.record.SHA256,
-			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings}
+			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
+			ReadAt: se.record.ReadAt}
 		if se.record.Original != nil {
 			origin.ModTime = se.record.Original.Mtime
 		}

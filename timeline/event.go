@@ -205,6 +205,7 @@ type Origin struct {
 	HostPath string         // path on the host
 	Host     string         // host name
 	ModTime  time.Time      // of the original file: for year inference
+	ReadAt   time.Time      // when the collector read the entry
 	Location *time.Location // the host's time zone, for local timestamps (nil: UTC)
 	// Settings are what the analyst told the parsers about the sources,
 	// by name (e.g. "postgresql.log_line_prefix"); nil when nothing.

@@ -528,8 +528,9 @@ func (b *builder) thread(g *group) Thread {
 			}
 			add(tm, StageImpact, text, refs...)
 		}
-		for _, in := range b.x.indicatorsBy[bp{g.bundle, p.pid}] {
-			add(mustTime(in.ref.Time), StageImpact, fmt.Sprintf("%s %q found in process %d's memory or executable", in.kind, cut(in.value, 200), in.pid), in.ref)
+		if ins := b.x.indicatorsBy[bp{g.bundle, p.pid}]; len(ins) > 0 {
+			tm, text, refs := summarizeIndicators(p.pid, ins)
+			add(tm, StageImpact, text, refs...)
 		}
 	}
 	// First contact of each attacker address, anywhere in the case.
@@ -854,4 +855,47 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// summarizeIndicators makes one step of what a process's memory and
+// recovered executable hold: each kind with its distinct values (a few),
+// the earliest time, and one reference per value shown.
+func summarizeIndicators(pid int64, ins []*indicator) (time.Time, string, []Ref) {
+	const perKind, maxRefs = 3, 12
+	var kinds []string
+	values := map[string][]string{}
+	more := map[string]int{}
+	seen := map[string]bool{}
+	var refs []Ref
+	var first time.Time
+	for _, in := range ins {
+		if t := mustTime(in.ref.Time); !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+		k := in.kind + "\x00" + in.value
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if _, ok := values[in.kind]; !ok {
+			kinds = append(kinds, in.kind)
+		}
+		if len(values[in.kind]) >= perKind {
+			more[in.kind]++
+			continue
+		}
+		values[in.kind] = append(values[in.kind], cut(in.value, 120))
+		if len(refs) < maxRefs {
+			refs = append(refs, in.ref)
+		}
+	}
+	parts := make([]string, 0, len(kinds))
+	for _, k := range kinds {
+		p := k + " " + strings.Join(values[k], ", ")
+		if n := more[k]; n > 0 {
+			p += fmt.Sprintf(" and %d more", n)
+		}
+		parts = append(parts, p)
+	}
+	return first, fmt.Sprintf("the memory or recovered executable of process %d holds mining indicators: %s", pid, strings.Join(parts, "; ")), refs
 }

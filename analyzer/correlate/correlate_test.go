@@ -319,3 +319,23 @@ func TestBruteForceThread(t *testing.T) {
 		t.Errorf("%d failures made a thread", bruteMin-1)
 	}
 }
+
+func TestIndicatorsSummarizedPerProcess(t *testing.T) {
+	var ins []*indicator
+	for i, v := range []string{"stratum+tcp://a:3333", "stratum+tcp://b:3333", "stratum+tcp://c:3333", "stratum+tcp://d:3333", "stratum+tcp://a:3333"} {
+		ins = append(ins, &indicator{pid: 7, kind: "mining pool URL", value: v,
+			ref: Ref{Provenance: timeline.Provenance{Entry: "memory/7/core", Offset: int64(i)}, Time: t0.Add(time.Duration(5-i) * time.Second).Format(time.RFC3339Nano)}})
+	}
+	ins = append(ins, &indicator{pid: 7, kind: "Monero wallet", value: "4abc", ref: Ref{Provenance: timeline.Provenance{Entry: "proc/7/exe"}, Time: t0.Add(time.Minute).Format(time.RFC3339Nano)}})
+	tm, text, refs := summarizeIndicators(7, ins)
+	if !tm.Equal(t0.Add(time.Second)) {
+		t.Errorf("time %v, want the earliest", tm)
+	}
+	want := "process 7 holds mining indicators: mining pool URL stratum+tcp://a:3333, stratum+tcp://b:3333, stratum+tcp://c:3333 and 1 more; Monero wallet 4abc"
+	if !strings.HasSuffix(text, want) {
+		t.Errorf("text %q\nwant suffix %q", text, want)
+	}
+	if len(refs) != 4 {
+		t.Errorf("%d references, want one per value shown (4)", len(refs))
+	}
+}

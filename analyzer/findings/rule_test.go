@@ -28,6 +28,11 @@ func conn(dataset string, port int, proto string) timeline.Event {
 	}
 }
 
+func indicator(kind, value string) timeline.Event {
+	return timeline.Event{Message: kind + " " + value, Event: timeline.EventFields{Dataset: "indicators", Action: "indicator-found"},
+		Labels: map[string]string{"indicator.kind": kind, "indicator.value": value}}
+}
+
 func pg(msg string) timeline.Event {
 	return timeline.Event{Message: msg, Event: timeline.EventFields{Dataset: "postgresql", Action: "statement"}}
 }
@@ -61,6 +66,10 @@ var cases = map[string]struct{ pos, neg []timeline.Event }{
 	"CORDON-NET-002": {
 		pos: []timeline.Event{conn("pcap", 80, "stratum")},
 		neg: []timeline.Event{conn("pcap", 3333, "tls"), conn("sockets", 3333, "stratum")},
+	},
+	"CORDON-NET-003": {
+		pos: []timeline.Event{indicator("mining pool URL", "stratum+tcp://pool.example:3333"), indicator("Monero wallet", "4AAA"), indicator("stratum method", `"method":"login"`)},
+		neg: []timeline.Event{indicator("miner name or option", "randomx"), indicator("host:port on a mining port", "10.0.0.1:3333"), conn("pcap", 3333, "stratum")},
 	},
 	"CORDON-PG-001": {
 		pos: []timeline.Event{

@@ -3,12 +3,14 @@ package filetimeline
 import (
 	"bytes"
 	"errors"
-	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"io"
+	"math/rand"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
+	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -106,4 +108,38 @@ func FuzzReader(f *testing.F) {
 			bodyfile.Parse(strings.TrimSuffix(BodyLine(rec), "\n"))
 		}
 	})
+}
+
+// drain reads every record the way the analyzer does (go on after a bad
+// line) and fails if the reader never ends.
+func drain(t *testing.T, r io.Reader) (recs, bad int) {
+	t.Helper()
+	rd := NewReader(r)
+	for i := 0; i < 1<<20; i++ {
+		_, _, _, err := rd.Next()
+		switch {
+		case err == io.EOF:
+			return recs, bad
+		case err != nil:
+			bad++
+		default:
+			recs++
+		}
+	}
+	t.Fatal("the reader never reached io.EOF")
+	return
+}
+
+func TestGarbage(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	junk := make([]byte, 1<<20)
+	rng.Read(junk)
+	if _, bad := drain(t, bytes.NewReader(junk)); bad == 0 {
+		t.Error("1 MiB of random bytes gave no bad line")
+	}
+	// A stream cut by a read error (a truncated bundle) ends, once.
+	cut := io.MultiReader(strings.NewReader(`{"path":"/a","type":"file"}`+"\n"), iotest.ErrReader(io.ErrUnexpectedEOF))
+	if recs, bad := drain(t, cut); recs != 1 || bad != 1 {
+		t.Errorf("cut stream: %d records, %d errors; want 1 and 1", recs, bad)
+	}
 }

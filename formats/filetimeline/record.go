@@ -52,6 +52,7 @@ type Reader struct {
 	line   int64
 	offset int64
 	next   int64
+	ended  bool // the underlying reader failed: the next call is io.EOF
 }
 
 // NewReader reads r.
@@ -64,11 +65,16 @@ func NewReader(r io.Reader) *Reader {
 // Next returns the next record with its 1-based line and byte offset. A
 // line that is not a record gives a non-nil error wrapping the cause, and
 // the reader goes on with the next line; io.EOF ends the stream. A line
-// longer than MaxLine ends the stream with ErrLineTooLong.
+// longer than MaxLine ends the stream with ErrLineTooLong; a read error
+// ends it with that error. After either, Next returns io.EOF.
 func (r *Reader) Next() (rec Record, line, offset int64, err error) {
 	for {
+		if r.ended {
+			return Record{}, r.line, r.next, io.EOF
+		}
 		if !r.sc.Scan() {
 			if err := r.sc.Err(); err != nil {
+				r.ended = true
 				if errors.Is(err, bufio.ErrTooLong) {
 					return Record{}, r.line + 1, r.next, ErrLineTooLong
 				}
