@@ -77,6 +77,11 @@ var (
 	RespawnFinding = findings.Finding{RuleID: "CORDON-CORR-001", Title: "Watchdog respawn: a program restarted by its parent after an earlier instance ended",
 		Severity: "high", Attack: findings.Attack{ID: "T1543", Name: "Create or Modify System Process"},
 		Why: "A watchdog that restarts a killed program keeps malware alive after cleanup; kill the parent first."}
+	// NewEgressFinding: outbound connections to addresses no event names
+	// before the first anomalous event of the main attack thread.
+	NewEgressFinding = findings.Finding{RuleID: "CORDON-CORR-002", Title: "Egress to addresses not seen before the incident",
+		Severity: "medium", Attack: findings.Attack{ID: "T1071", Name: "Application Layer Protocol"},
+		Why: "Destinations that appear only after the first anomalous event are where the intruder's programs talk: block and investigate them."}
 )
 
 // sortFindings orders findings most severe first, then by rule id, as the engine does.
@@ -103,10 +108,21 @@ func correlationFindings(ch correlate.Result) []findings.Finding {
 			}
 		}
 	}
-	if len(f.Evidence) == 0 {
-		return nil
+	var out []findings.Finding
+	if len(f.Evidence) > 0 {
+		out = append(out, f)
 	}
-	return []findings.Finding{f}
+	eg := NewEgressFinding
+	for _, e := range ch.NewEgress {
+		for _, r := range e.Evidence {
+			r.Message = e.Text + " [" + r.Message + "]"
+			eg.Evidence = append(eg.Evidence, r)
+		}
+	}
+	if len(eg.Evidence) > 0 {
+		out = append(out, eg)
+	}
+	return out
 }
 
 // MainThread returns the most significant attack thread, or nil.

@@ -100,6 +100,9 @@ type Result struct {
 	Dropped int `json:"dropped,omitempty"`
 	// OtherGroups counts groups of suspect processes beyond maxThreads, not rebuilt.
 	OtherGroups int `json:"other_groups,omitempty"`
+	// NewEgress are outbound connections to addresses first named after
+	// the first anomalous event.
+	NewEgress []Egress `json:"new_egress,omitempty"`
 }
 
 // maxThreads bounds the threads rebuilt in full.
@@ -186,6 +189,7 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 	}
 	b.res.Threads = append(b.res.Threads, b.accessThreads()...)
 	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
+	b.res.NewEgress = b.newEgress()
 	return b.res
 }
 

@@ -339,3 +339,41 @@ func TestIndicatorsSummarizedPerProcess(t *testing.T) {
 		t.Errorf("%d references, want one per value shown (4)", len(refs))
 	}
 }
+
+func TestNewEgress(t *testing.T) {
+	// Besides the miner, a package manager talks to its mirror, which the
+	// logs named an hour before the attack, and to a host nobody named.
+	mirror := at(-time.Hour, "syslog", "log", "fs/var/log/syslog", 9, "apt: fetching from 192.0.2.80")
+	mirror.Destination = &timeline.Endpoint{IP: "192.0.2.80", Port: 80}
+	evs := append(incident(), mirror,
+		process(-90*time.Minute, 7, 60, 1, "apt", "/usr/bin/apt", "systemd", ""),
+		socket(90*time.Second, 5, 60, "10.0.0.5", 40100, "192.0.2.80", 80),
+		socket(90*time.Second, 6, 60, "10.0.0.5", 40101, "192.0.2.99", 443))
+	res := build(t, evs, nil)
+	got := map[string]Egress{}
+	for _, e := range res.NewEgress {
+		got[e.Destination] = e
+	}
+	if len(got) != 2 {
+		t.Fatalf("new egress %+v, want the pool and 192.0.2.99", res.NewEgress)
+	}
+	pool := got["198.51.100.20:3333"]
+	if pool.PID != 301 || !pool.Time.Equal(t0.Add(3*time.Second)) || len(pool.Evidence) != 4 ||
+		!strings.Contains(pool.Text, `process 301 "mysql" connected out to 198.51.100.20:3333 (in the capture, a socket at collection)`) {
+		t.Errorf("pool egress %+v", pool)
+	}
+	if e := got["192.0.2.99:443"]; e.PID != 60 || !strings.Contains(e.Text, "named by no dated event before the collection") {
+		t.Errorf("unnamed egress %+v", e)
+	}
+
+	// No event before the incident: no baseline, nothing said.
+	var late []timeline.Event
+	for _, ev := range evs {
+		if ev.Timestamp.After(t0.Add(-10 * time.Second)) {
+			late = append(late, ev)
+		}
+	}
+	if res := build(t, late, nil); len(res.NewEgress) != 0 {
+		t.Errorf("without a baseline: %+v", res.NewEgress)
+	}
+}

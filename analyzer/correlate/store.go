@@ -152,6 +152,7 @@ type Correlator struct {
 	recovered  map[string]map[int64]string // bundle → pid → sha256
 	listeners  []sock
 	addrFirst  map[string]firstSeen
+	earliest   map[string]time.Time // bundle → its earliest dated event
 	auth       map[string]*ipAuth   // bundle|dataset|ip → what that address did at the door
 	acts       map[string][]userAct // bundle|user → what the user did once in
 	// Dropped counts events not kept because a bound was reached.
@@ -160,13 +161,18 @@ type Correlator struct {
 
 // New returns an empty Correlator.
 func New() *Correlator {
-	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]string{}, addrFirst: map[string]firstSeen{},
+	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]string{}, addrFirst: map[string]firstSeen{}, earliest: map[string]time.Time{},
 		auth: map[string]*ipAuth{}, acts: map[string][]userAct{}}
 }
 
 // Add reads one event; events of no use to the joins are ignored.
 func (c *Correlator) Add(ev timeline.Event) {
 	b := ev.Cordon.Provenance.Bundle
+	if t := ev.Timestamp; t.Year() > 1971 {
+		if e, ok := c.earliest[b]; !ok || t.Before(e) {
+			c.earliest[b] = t
+		}
+	}
 	c.seeAddresses(&ev)
 	switch ev.Event.Dataset {
 	case "processes":
