@@ -115,8 +115,11 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o AnalyzeOptions) 
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 
-	// 1. Verify.
-	rep, verr := bundle.Verify(progressReader(f, "verify", fi.Size(), o.Progress), o.Verify)
+	// 1. Verify, keeping the configuration files parsers need settings from.
+	var confs confCapture
+	vo := o.Verify
+	vo.OnEntry = confs.onEntry
+	rep, verr := bundle.Verify(progressReader(f, "verify", fi.Size(), o.Progress), vo)
 	if rep == nil || (verr != nil && rep.Entries == 0) {
 		return nil, fmt.Errorf("verifying: %w", verr)
 	}
@@ -158,6 +161,7 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o AnalyzeOptions) 
 	if err := a.openWarnings(build); err != nil {
 		return nil, err
 	}
+	o.Settings = a.settings(o.Settings, &confs)
 
 	// 2. Parse, reading the file a second time.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {

@@ -85,6 +85,10 @@ type CaseBundle struct {
 	// signature covers (their events are unverified like all the others).
 	Unsigned []string `json:"unsigned,omitempty"`
 
+	// Settings are what the parsers were told: by the analyst, or read
+	// from the bundle's own configuration files.
+	Settings []SettingSource `json:"settings,omitempty"`
+
 	Events      int64     `json:"events"`
 	Warnings    int64     `json:"warnings"`
 	ParseErrors []string  `json:"parse_errors,omitempty"` // entries a parser could not read at all

@@ -35,10 +35,12 @@ index per bundle; search and timeline read them together). A case may hold
 several bundles: several hosts, or one host collected twice. A bundle
 already in the case (same SHA-256) is skipped.
 
-PostgreSQL logs in the stderr format are read whatever their
-log_line_prefix when it is one of the common forms (a timestamp first,
-[%p], %u@%d, key=value pairs, %r); otherwise pass the cluster's own
-with --pg-log-line-prefix (as written in its postgresql.conf).
+PostgreSQL logs in the stderr format are read with the log_line_prefix
+that the collected postgresql.conf (or postgresql.auto.conf) sets, when
+the signed files agree; --pg-log-line-prefix overrides it. Lines not in
+that form, and logs of clusters that set none, are read whatever their
+prefix when it is one of the common forms (a timestamp first, [%p],
+%u@%d, key=value pairs, %r).
 
 Parser warnings are kept in the bundle's warnings.jsonl and counted here.
 
@@ -142,6 +144,9 @@ func printBundleSummary(w io.Writer, b *analyzer.CaseBundle, took time.Duration)
 	fmt.Fprintln(w)
 	if !b.First.IsZero() {
 		fmt.Fprintf(w, "  events from %s to %s\n", b.First.Format(time.RFC3339), b.Last.Format(time.RFC3339))
+	}
+	for _, st := range b.Settings {
+		fmt.Fprintf(w, "  setting %s = %q (from %s)\n", st.Name, safeterm.Escape(st.Value), safeterm.Escape(st.From))
 	}
 	for _, e := range b.ParseErrors {
 		fmt.Fprintf(w, "  not parsed: %s\n", safeterm.Escape(e))

@@ -106,6 +106,8 @@ func TestStderrPrefixForms(t *testing.T) {
 		{"epoch", "", "1762079095.250 [4242] LOG:  statement: SELECT 1", 4242, "", "", "", 0, time.Unix(1762079095, 25e7).UTC()},
 		{"given prefix", "%t|%p|%u|%d|%r|%a|", "2026-11-02 10:24:55 UTC|4242|app|shop|198.51.100.7(5555)|my app|LOG:  statement: SELECT 1", 4242, "app", "shop", "198.51.100.7", 5555,
 			time.Date(2026, 11, 2, 10, 24, 55, 0, time.UTC)},
+		{"given prefix, line in another form (rotated before a change)", "%t|%p|%u|%d|", "2026-11-02 10:24:55.000 UTC [77] app@shop LOG:  statement: SELECT 1", 77, "app", "shop", "", 0,
+			time.Date(2026, 11, 2, 10, 24, 55, 0, time.UTC)},
 		{"given prefix with %q, non-session line", "%m [%p] %q%u@%d ", "2026-11-02 10:24:55.000 UTC [99] LOG:  checkpoint starting: time", 99, "", "", "", 0,
 			time.Date(2026, 11, 2, 10, 24, 55, 0, time.UTC)},
 	} {

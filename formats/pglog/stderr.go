@@ -164,7 +164,9 @@ func split(line string, pre *prefix) (f fields, sev, msg string, ok bool) {
 		}
 		m := pre.re.FindStringSubmatchIndex(head)
 		if m == nil {
-			return nil, "", "", false
+			// Not in the given form (a rotated log from before the prefix
+			// changed, or a program's output): recognise, as without one.
+			return split(line, nil)
 		}
 		f = fields{}
 		for n, i := range pre.groups {

@@ -1,0 +1,127 @@
+package analyzer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/config"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+// Settings the parsers need that the bundle itself holds: the PostgreSQL
+// clusters' log_line_prefix, read from the collected postgresql.conf (and
+// postgresql.auto.conf, which ALTER SYSTEM writes) during the verification
+// pass, and used only if the verification then vouches for those bytes.
+
+const (
+	maxConfCapture = 1 << 20 // bytes of one configuration file kept
+	maxConfFiles   = 32
+)
+
+// confCapture keeps the small configuration files the settings come from.
+type confCapture struct {
+	mu    sync.Mutex
+	files map[string][]byte // entry name → bytes
+}
+
+func isPgConfEntry(name string) bool {
+	return strings.HasPrefix(name, "fs/") &&
+		(strings.HasSuffix(name, "/postgresql.conf") || strings.HasSuffix(name, "/postgresql.auto.conf"))
+}
+
+// onEntry is a bundle.VerifyOptions.OnEntry.
+func (c *confCapture) onEntry(name string, size int64, r io.Reader) error {
+	if !isPgConfEntry(name) || size > maxConfCapture {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxConfCapture+1))
+	if err != nil || len(b) > maxConfCapture {
+		return nil // the verification itself reports a damaged entry
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.files == nil {
+		c.files = map[string][]byte{}
+	}
+	if len(c.files) < maxConfFiles {
+		c.files[name] = b
+	}
+	return nil
+}
+
+// SettingSource says where a setting handed to the parsers came from.
+type SettingSource struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// From is "analyst" (a flag) or the bundle entries it was read from.
+	From string `json:"from"`
+}
+
+// pgPrefixFromBundle returns the log_line_prefix the verified
+// configuration files set, when they agree; a note says what was done.
+func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix string, from []string, note string) {
+	hashes := map[string]string{}
+	for _, e := range verified {
+		hashes[e.Name] = e.SHA256
+	}
+	values := map[string][]string{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name, b := range c.files {
+		sum := sha256.Sum256(b)
+		if hashes[name] != hex.EncodeToString(sum[:]) {
+			continue // not vouched for by a signature
+		}
+		conf, _ := config.ParsePostgresqlConf(bytes.NewReader(b))
+		if v, ok := conf.Get("log_line_prefix"); ok {
+			values[v] = append(values[v], name)
+		}
+	}
+	switch len(values) {
+	case 0:
+		return "", nil, ""
+	case 1:
+		for v, names := range values {
+			sort.Strings(names)
+			return v, names, ""
+		}
+	}
+	var vs []string
+	for v := range values {
+		vs = append(vs, fmt.Sprintf("%q", v))
+	}
+	sort.Strings(vs)
+	return "", nil, fmt.Sprintf("the collected postgresql.conf files set different log_line_prefix values (%s): the parser recognises the common forms; --pg-log-line-prefix chooses one", strings.Join(vs, ", "))
+}
+
+// settings merges the analyst's settings with those read from the bundle,
+// the analyst's first, and records both in the bundle's record.
+func (a *analysisRun) settings(given map[string]string, confs *confCapture) map[string]string {
+	out := map[string]string{}
+	for k, v := range given {
+		if v == "" {
+			continue
+		}
+		out[k] = v
+		a.meta.Settings = append(a.meta.Settings, SettingSource{Name: k, Value: v, From: "analyst"})
+	}
+	if _, ok := out[SettingPGLogLinePrefix]; !ok {
+		v, from, note := confs.pgPrefixFromBundle(a.rep.Verified)
+		if note != "" {
+			a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName, Message: note})
+		}
+		if from != nil {
+			out[SettingPGLogLinePrefix] = v
+			a.meta.Settings = append(a.meta.Settings, SettingSource{Name: SettingPGLogLinePrefix, Value: v, From: strings.Join(from, ", ")})
+		}
+	}
+	sort.Slice(a.meta.Settings, func(i, j int) bool { return a.meta.Settings[i].Name < a.meta.Settings[j].Name })
+	return out
+}

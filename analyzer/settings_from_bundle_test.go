@@ -1,0 +1,82 @@
+package analyzer
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+const (
+	oddConf = "fs/etc/postgresql/15/main/postgresql.conf"
+	oddLog  = "fs/var/log/postgresql/postgresql-15-main.log"
+	oddLine = "db01|4242|app|shop|LOG:  statement: SELECT 1\n"
+)
+
+// analyzePG analyzes a bundle of the given entries and returns its record,
+// the PostgreSQL statement event and the case's warnings.
+func analyzePG(t *testing.T, entries []testEntry, given map[string]string) (*CaseBundle, *timeline.Event, []string) {
+	t.Helper()
+	dir := t.TempDir()
+	path := writeTestBundle(t, dir, "db01.cordon", "db01", entries)
+	caseDir := filepath.Join(dir, "case")
+	rec, err := AnalyzeBundle(context.Background(), caseDir, path, AnalyzeOptions{Analyzer: "test", Settings: given})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCase(caseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stmt *timeline.Event
+	for _, ev := range collect(t, c, Query{}) {
+		if ev.Event.Dataset == "postgresql" && ev.Event.Action == "statement" {
+			stmt = &ev
+		}
+	}
+	var warns []string
+	if err := readWarnings(filepath.Join(caseDir, bundlesDir, rec.Dir), func(w timeline.Warning) error {
+		warns = append(warns, w.Message)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return rec, stmt, warns
+}
+
+// A cluster's own log_line_prefix, in the collected postgresql.conf, is
+// used to read its logs without the analyst giving it.
+func TestPGPrefixReadFromBundle(t *testing.T) {
+	rec, stmt, _ := analyzePG(t, []testEntry{
+		{name: oddConf, data: "# set by the DBA\nlog_line_prefix = '%h|%p|%u|%d|'\t# odd\n"},
+		{name: oddLog, data: oddLine},
+	}, nil)
+	if stmt == nil || stmt.User == nil || stmt.User.Name != "app" || stmt.Process == nil || stmt.Process.PID != 4242 {
+		t.Fatalf("statement %+v", stmt)
+	}
+	if len(rec.Settings) != 1 || rec.Settings[0].Value != "%h|%p|%u|%d|" || rec.Settings[0].From != oddConf {
+		t.Errorf("settings recorded %+v", rec.Settings)
+	}
+
+	// The analyst's flag wins over the file.
+	rec, _, _ = analyzePG(t, []testEntry{{name: oddConf, data: "log_line_prefix = '%p '\n"}, {name: oddLog, data: oddLine}},
+		map[string]string{SettingPGLogLinePrefix: "%h|%p|%u|%d|"})
+	if len(rec.Settings) != 1 || rec.Settings[0].From != "analyst" {
+		t.Errorf("settings recorded %+v", rec.Settings)
+	}
+
+	// Two clusters that disagree: none is chosen, and a warning says why.
+	rec, stmt, warns := analyzePG(t, []testEntry{
+		{name: oddConf, data: "log_line_prefix = '%h|%p|%u|%d|'\n"},
+		{name: "fs/etc/postgresql/16/main/postgresql.conf", data: "log_line_prefix = '%m [%p] '\n"},
+		{name: oddLog, data: oddLine},
+	}, nil)
+	if len(rec.Settings) != 0 || (stmt != nil && stmt.User != nil && stmt.User.Name == "app") {
+		t.Errorf("a prefix was chosen among disagreeing files: %+v, %+v", rec.Settings, stmt)
+	}
+	if !strings.Contains(strings.Join(warns, "\n"), "different log_line_prefix values") {
+		t.Errorf("no warning about the disagreement: %q", warns)
+	}
+}
