@@ -162,6 +162,7 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o AnalyzeOptions) 
 		return nil, err
 	}
 	o.Settings = a.settings(o.Settings, &confs)
+	a.users = confs.users(rep.Verified)
 
 	// 2. Parse, reading the file a second time.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -201,6 +202,7 @@ type analysisRun struct {
 	meta   *CaseBundle
 	rep    *bundle.Report
 	sorter *eventSorter
+	users  map[uint32]string // from the bundle's signed /etc/passwd
 
 	mu       sync.Mutex // parsers of one entry may run concurrently
 	err      error      // first sorter error (sticky)
@@ -366,7 +368,7 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o AnalyzeOptions) 
 		}
 		origin := timeline.Origin{Bundle: rep.EvidenceID, Entry: se.name, SHA256: se.record.SHA256,
 			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
-			ReadAt: se.record.ReadAt}
+			ReadAt: se.record.ReadAt, Users: a.users}
 		if se.record.Original != nil {
 			origin.ModTime = se.record.Original.Mtime
 		}

@@ -40,3 +40,15 @@ func isUtmpEntry(name string) bool {
 	}
 	return !strings.Contains(base, ".db")
 }
+
+// lastlog: the collector's compact copy of /var/log/lastlog (one record per
+// UID that ever logged in), names from the bundle's /etc/passwd.
+func init() {
+	RegisterParser(Parser{
+		Name:  "lastlog",
+		Match: func(e bundle.EntryRecord) bool { return e.Name == "logs/lastlog.records" },
+		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
+			return utmp.ParseLastlog(r, o, emit.Event, emit.Warn)
+		},
+	})
+}

@@ -31,6 +31,11 @@ type confCapture struct {
 	files map[string][]byte // entry name → bytes
 }
 
+// PasswdEntry is where the collector keeps the host's /etc/passwd.
+const PasswdEntry = "fs/etc/passwd"
+
+const maxPasswdCapture = 4 << 20
+
 func isPgConfEntry(name string) bool {
 	return strings.HasPrefix(name, "fs/") &&
 		(strings.HasSuffix(name, "/postgresql.conf") || strings.HasSuffix(name, "/postgresql.auto.conf"))
@@ -38,11 +43,18 @@ func isPgConfEntry(name string) bool {
 
 // onEntry is a bundle.VerifyOptions.OnEntry.
 func (c *confCapture) onEntry(name string, size int64, r io.Reader) error {
-	if !isPgConfEntry(name) || size > maxConfCapture {
+	limit := int64(maxConfCapture)
+	switch {
+	case name == PasswdEntry:
+		limit = maxPasswdCapture
+	case !isPgConfEntry(name):
 		return nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxConfCapture+1))
-	if err != nil || len(b) > maxConfCapture {
+	if size > limit {
+		return nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil || int64(len(b)) > limit {
 		return nil // the verification itself reports a damaged entry
 	}
 	c.mu.Lock()
@@ -64,6 +76,33 @@ type SettingSource struct {
 	From string `json:"from"`
 }
 
+// vouched returns the captured bytes of an entry when the verification
+// vouches for them (the signed hash matches).
+func (c *confCapture) vouched(name string, hashes map[string]string) ([]byte, bool) {
+	b, ok := c.files[name]
+	if !ok {
+		return nil, false
+	}
+	sum := sha256.Sum256(b)
+	return b, hashes[name] == hex.EncodeToString(sum[:])
+}
+
+// users maps the host's UIDs to names from its signed /etc/passwd.
+func (c *confCapture) users(verified []bundle.EntryRecord) map[uint32]string {
+	hashes := map[string]string{}
+	for _, e := range verified {
+		hashes[e.Name] = e.SHA256
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.vouched(PasswdEntry, hashes)
+	if !ok {
+		return nil
+	}
+	accts, _ := config.ParsePasswd(bytes.NewReader(b))
+	return config.UserNames(accts)
+}
+
 // pgPrefixFromBundle returns the log_line_prefix the verified
 // configuration files set, when they agree; a note says what was done.
 func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix string, from []string, note string) {
@@ -74,9 +113,9 @@ func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix 
 	values := map[string][]string{}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for name, b := range c.files {
-		sum := sha256.Sum256(b)
-		if hashes[name] != hex.EncodeToString(sum[:]) {
+	for name := range c.files {
+		b, ok := c.vouched(name, hashes)
+		if !ok || !isPgConfEntry(name) {
 			continue // not vouched for by a signature
 		}
 		conf, _ := config.ParsePostgresqlConf(bytes.NewReader(b))

@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"context"
+	"encoding/binary"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,36 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(warns, "\n"), "different log_line_prefix values") {
 		t.Errorf("no warning about the disagreement: %q", warns)
+	}
+}
+
+// lastlog names its accounts from the bundle's signed /etc/passwd.
+func TestLastlogNamesFromPasswd(t *testing.T) {
+	rec := make([]byte, 4+292)
+	binary.LittleEndian.PutUint32(rec, 1000)
+	binary.LittleEndian.PutUint32(rec[4:], uint32(t0.Unix()))
+	copy(rec[8:], "pts/3")
+	copy(rec[40:], "203.0.113.7")
+	dir := t.TempDir()
+	path := writeTestBundle(t, dir, "web01.cordon", "web01", []testEntry{
+		{name: PasswdEntry, data: "root:x:0:0:root:/root:/bin/bash\ndeploy:x:1000:1000::/home/deploy:/bin/bash\n"},
+		{name: "logs/lastlog.records", data: string(rec)},
+	})
+	caseDir := filepath.Join(dir, "case")
+	if _, err := AnalyzeBundle(context.Background(), caseDir, path, AnalyzeOptions{Analyzer: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenCase(caseDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range collect(t, c, Query{}) {
+		if ev.Event.Dataset == "lastlog" {
+			got = append(got, ev.Message)
+		}
+	}
+	if len(got) != 1 || got[0] != "UID 1000 (deploy) last logged in on pts/3 from 203.0.113.7 (lastlog)" {
+		t.Errorf("lastlog events %q", got)
 	}
 }

@@ -199,13 +199,16 @@ type Provenance struct {
 // Origin tells a parser where the bytes it parses come from. Parsers copy
 // it into every event's provenance and use its times for inference.
 type Origin struct {
-	Bundle   string         // evidence id
-	Entry    string         // entry name in the bundle
-	SHA256   string         // entry hash
-	HostPath string         // path on the host
-	Host     string         // host name
-	ModTime  time.Time      // of the original file: for year inference
-	ReadAt   time.Time      // when the collector read the entry
+	Bundle   string    // evidence id
+	Entry    string    // entry name in the bundle
+	SHA256   string    // entry hash
+	HostPath string    // path on the host
+	Host     string    // host name
+	ModTime  time.Time // of the original file: for year inference
+	ReadAt   time.Time // when the collector read the entry
+	// Users are the host's account names by UID, from the bundle's signed
+	// /etc/passwd (nil when it was not collected).
+	Users    map[uint32]string
 	Location *time.Location // the host's time zone, for local timestamps (nil: UTC)
 	// Settings are what the analyst told the parsers about the sources,
 	// by name (e.g. "postgresql.log_line_prefix"); nil when nothing.

@@ -131,6 +131,43 @@ var checkCases = map[string]struct{ pos, neg [][]timeline.Event }{
 			{login("auth", "ssh-login", "success", "root", "203.0.113.9", time.Hour, 2)},
 		},
 	},
+	"CORDON-ACC-007": {
+		pos: [][]timeline.Event{
+			// a later login than lastlog keeps
+			{login("lastlog", "last-login", "success", "deploy", "198.51.100.1", 0, 1), login("auth", "ssh-login", "success", "deploy", "203.0.113.9", time.Hour, 2)},
+			// a login lastlog keeps, inside the logs' span, that they lack
+			cat(lines("fs/var/log/auth.log", 180, time.Minute, 0, 0), []timeline.Event{login("lastlog", "last-login", "success", "root", "203.0.113.9", time.Hour, 1)}),
+		},
+		neg: [][]timeline.Event{
+			{login("lastlog", "last-login", "success", "deploy", "203.0.113.9", time.Hour, 1), login("auth", "ssh-login", "success", "deploy", "203.0.113.9", time.Hour+30*time.Second, 2)},
+			cat(lines("fs/var/log/auth.log", 180, time.Minute, 0, 0), []timeline.Event{login("lastlog", "last-login", "success", "root", "203.0.113.9", -5*time.Hour, 1)}),
+			{login("lastlog", "last-login", "success", "deploy", "203.0.113.9", 0, 1), login("auth", "ssh-login", "success", "root", "203.0.113.9", time.Hour, 2)},
+		},
+	},
+	"CORDON-ACC-008": {
+		pos: [][]timeline.Event{cat(
+			[]timeline.Event{login("btmp", "login-failed", "failure", "root", "198.51.100.1", 0, 1), login("btmp", "login-failed", "failure", "root", "198.51.100.1", time.Hour, 2)},
+			attempts(6, "203.0.113.7", time.Minute))},
+		neg: [][]timeline.Event{
+			// btmp has them
+			func() []timeline.Event {
+				evs := attempts(6, "203.0.113.7", time.Minute)
+				for i := range evs {
+					b := evs[i]
+					b.Event.Dataset = "btmp"
+					evs = append(evs, b)
+				}
+				return evs
+			}(),
+			// outside btmp's span (rotated away)
+			cat([]timeline.Event{login("btmp", "login-failed", "failure", "root", "198.51.100.1", 2*time.Hour, 1)}, attempts(6, "203.0.113.7", time.Minute)),
+			// no btmp at all
+			attempts(6, "203.0.113.7", time.Minute),
+			// fewer than min
+			cat([]timeline.Event{login("btmp", "login-failed", "failure", "root", "198.51.100.1", 0, 1), login("btmp", "login-failed", "failure", "root", "198.51.100.1", time.Hour, 2)},
+				attempts(4, "203.0.113.7", time.Minute)),
+		},
+	},
 	"CORDON-ACC-006": {
 		pos: [][]timeline.Event{cat(lines("fs/var/log/auth.log", 1000, time.Minute, 60*time.Minute, 60*time.Minute+7*time.Hour), lines("fs/var/log/syslog", 1000, time.Minute, 0, 0))},
 		neg: [][]timeline.Event{
