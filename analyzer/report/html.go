@@ -90,7 +90,8 @@ small{color:#555}
 <tr><th>host clock offset</th><td>{{.ClockOffset}}</td></tr>
 <tr><th>collector version</th><td>{{.ToolVersion}}</td></tr>
 <tr><th>analyzer version</th><td>{{$.R.ToolVersion}}</td></tr>
-</table>
+{{range .ParserSettings}}<tr><th>parser setting</th><td><code>{{.}}</code></td></tr>
+{{end}}</table>
 <p>Check without Cordon: <code>sha256sum BUNDLE</code> gives the SHA-256 above; <code>tar --zstd -xf BUNDLE &amp;&amp; minisign -Vm SHA256SUMS -p cordon/cordon.pub &amp;&amp; sha256sum -c SHA256SUMS</code> checks every entry.</p>
 <h3>Appendix: entries of {{.EvidenceID}}</h3>
 <table><tr><th>entry</th><th>size</th><th>SHA-256</th></tr>

@@ -34,7 +34,8 @@ func sample() Report {
 	}
 	bs := []Bundle{{EvidenceID: "EV-1", Path: "/cases/x.cordon", SHA256: strings.Repeat("ab", 32), Verification: "signature valid",
 		KeyID: "RWQ", Trust: "fingerprint pinned", Examiner: "J. Doe " + hostile, Host: "ci-build-07", Start: t0, End: t0.Add(5 * time.Minute),
-		ClockOffset: "+0.4s", ToolVersion: "dev", Entries: []Entry{{Name: "etc/" + hostile, SHA256: strings.Repeat("cd", 32), Size: 10}}}}
+		ClockOffset: "+0.4s", ToolVersion: "dev", ParserSettings: []string{"postgresql.log_line_prefix = " + hostile},
+		Entries: []Entry{{Name: "etc/" + hostile, SHA256: strings.Repeat("cd", 32), Size: 10}}}}
 	ref := fs[0].Evidence[0]
 	threads := []correlate.Thread{{
 		Title: "\"init\" (PID 4242) started through PostgreSQL backend 4240, from 203.0.113.9 " + hostile, Score: 40, Bundle: "EV-1",

@@ -122,6 +122,9 @@ func Markdown(w io.Writer, r Report) error {
 			{"collector version", bu.ToolVersion}, {"analyzer version", r.ToolVersion}} {
 			p("| %s | %s |\n", kv[0], e(kv[1]))
 		}
+		for _, st := range bu.ParserSettings {
+			p("| parser setting | %s |\n", e(st))
+		}
 		p("\n#### Appendix: entries of %s\n\n| entry | size | SHA-256 |\n|---|---|---|\n", e(bu.EvidenceID))
 		for _, en := range bu.Entries {
 			p("| %s | %d | %s |\n", e(en.Name), en.Size, e(en.SHA256))

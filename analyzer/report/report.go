@@ -36,7 +36,10 @@ type Bundle struct {
 	End          time.Time `json:"collection_end"`
 	ClockOffset  string    `json:"host_clock_offset"`
 	ToolVersion  string    `json:"tool_version"`
-	Entries      []Entry   `json:"entries"`
+	// ParserSettings say how the analysis read the sources, e.g. the
+	// PostgreSQL log_line_prefix and where it came from.
+	ParserSettings []string `json:"parser_settings,omitempty"`
+	Entries        []Entry  `json:"entries"`
 }
 
 // Report is everything rendered, in the order an incident lead reads it.

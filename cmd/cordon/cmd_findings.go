@@ -182,6 +182,9 @@ func reportBundle(cb analyzer.CaseBundle) report.Bundle {
 	} else {
 		b.ClockOffset = "not measured (no --reference-time)"
 	}
+	for _, st := range cb.Settings {
+		b.ParserSettings = append(b.ParserSettings, fmt.Sprintf("%s = %q (from %s)", st.Name, st.Value, st.From))
+	}
 	for _, r := range cb.Entries {
 		b.Entries = append(b.Entries, report.Entry{Name: r.Name, SHA256: r.SHA256, Size: r.Size})
 	}
