@@ -292,6 +292,7 @@ func (e *emitter) emit() Emit {
 func (e *emitter) event(ev timeline.Event) {
 	o := e.origin
 	ev.Timestamp = ev.Timestamp.UTC()
+	markCollector(&ev, o.CollectorPID)
 	if ev.Host == nil && o.Host != "" {
 		ev.Host = &timeline.Host{Name: o.Host}
 	}
@@ -368,7 +369,7 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o AnalyzeOptions) 
 		}
 		origin := timeline.Origin{Bundle: rep.EvidenceID, Entry: se.name, SHA256: se.record.SHA256,
 			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
-			ReadAt: se.record.ReadAt, Users: a.users}
+			ReadAt: se.record.ReadAt, Users: a.users, CollectorPID: int64(meta.Custody.Collector.PID)}
 		if se.record.Original != nil {
 			origin.ModTime = se.record.Original.Mtime
 		}

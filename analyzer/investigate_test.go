@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
+	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/rules"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -32,5 +34,44 @@ func TestCorrelationFindings(t *testing.T) {
 	}
 	if e := fs[1].Evidence; len(e) != 1 || e[0].Message != "process 301 connected out [tcp flow]" || e[0].Provenance.Offset != 300 {
 		t.Errorf("egress evidence %+v", e)
+	}
+}
+
+// The collector's own process, from wherever the responder ran it, is no
+// evidence: its volatile events are labelled and no rule matches them; a
+// log line that happens to carry the same PID is left alone.
+func TestCollectorsOwnProcess(t *testing.T) {
+	proc := timeline.Event{Event: timeline.EventFields{Dataset: "processes", Action: "process-started"}, Message: "process 4242",
+		Process: &timeline.Process{PID: 4242, Name: "cordon-collect", Executable: "/tmp/cordon-collect"},
+		Labels:  map[string]string{"suspect": "exe under /tmp"}}
+	logLine := timeline.Event{Event: timeline.EventFields{Dataset: "syslog"}, Process: &timeline.Process{PID: 4242}}
+	markCollector(&proc, 4242)
+	markCollector(&logLine, 4242)
+	if proc.Labels[SelfLabel] != "self" || proc.Labels["suspect"] != "" || !strings.HasSuffix(proc.Message, "(the collector itself)") {
+		t.Errorf("collector's process %+v", proc)
+	}
+	if logLine.Labels[SelfLabel] != "" {
+		t.Errorf("a log line was marked: %+v", logLine)
+	}
+	rs, err := findings.LoadRules(rules.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := findings.NewEngine(rs)
+	eng.Add(proc)
+	other := proc
+	other.Message = "process 4343"
+	other.Labels = map[string]string{"suspect": "exe under /tmp"}
+	other.Process = &timeline.Process{PID: 4343, Name: "cordon-collect", Executable: "/tmp/cordon-collect"}
+	eng.Add(other)
+	for _, f := range eng.Findings() {
+		for _, e := range f.Evidence {
+			if strings.Contains(e.Message, "collector itself") {
+				t.Errorf("%s matched the collector's own process", f.RuleID)
+			}
+		}
+	}
+	if len(eng.Findings()) == 0 {
+		t.Error("the same program under another PID matched no rule: the test proves nothing")
 	}
 }

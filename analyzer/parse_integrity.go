@@ -25,6 +25,11 @@ func init() {
 		Parse: parseBinaries,
 	})
 	RegisterParser(Parser{
+		Name:  "dpkg-diversions",
+		Match: func(e bundle.EntryRecord) bool { return e.Name == "fs/var/lib/dpkg/diversions" },
+		Parse: parseDiversions,
+	})
+	RegisterParser(Parser{
 		Name: "dpkg-md5sums",
 		Match: func(e bundle.EntryRecord) bool {
 			return strings.HasPrefix(e.Name, "fs/var/lib/dpkg/info/") && strings.HasSuffix(e.Name, ".md5sums")
@@ -84,6 +89,34 @@ func parseMd5sums(r io.Reader, o timeline.Origin, emit Emit) error {
 			Labels:  map[string]string{"package.name": pkg},
 			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningModified, TimeDerivation: "the md5sums list's mtime (when the package was installed or upgraded)",
 				Provenance: o.Provenance(s.Line, s.Offset)}}
+		if o.Host != "" {
+			ev.Host = &timeline.Host{Name: o.Host}
+		}
+		emit.Event(ev)
+	}
+	return nil
+}
+
+// parseDiversions: one state event per dpkg-divert record. The package
+// file listed at From is at To on disk; From holds the diverting
+// package's own file (or the administrator's, for package ":").
+func parseDiversions(r io.Reader, o timeline.Origin, emit Emit) error {
+	ds, ws := config.ParseDiversions(io.LimitReader(r, 16<<20))
+	for _, w := range ws {
+		emit.Warn(timeline.Warning{Entry: o.Entry, Line: w.Line, Offset: w.Offset, Message: w.Message})
+	}
+	for _, d := range ds {
+		by := "package " + d.Package
+		if d.Package == ":" {
+			by = "the administrator (a local diversion)"
+		}
+		ev := timeline.Event{Timestamp: o.ModTime.UTC(),
+			Message: fmt.Sprintf("dpkg diversion: packages' %s is installed as %s; %s is %s's", d.From, d.To, d.From, by),
+			Event:   timeline.EventFields{Kind: "state", Category: []string{"package"}, Type: []string{"info"}, Action: "package-diversion", Dataset: "dpkg"},
+			File:    &timeline.File{Path: d.From, Name: path.Base(d.From)},
+			Labels:  map[string]string{"diversion.to": d.To, "diversion.by": d.Package},
+			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningModified, TimeDerivation: "the diversions file's mtime (its last change)",
+				Provenance: o.Provenance(d.Line, d.Offset)}}
 		if o.Host != "" {
 			ev.Host = &timeline.Host{Name: o.Host}
 		}

@@ -21,3 +21,28 @@ func init() {
 		},
 	})
 }
+
+// SelfLabel marks the events of the collector's own process: it is not
+// evidence of anything, and rules and the correlation leave it out.
+const SelfLabel = "cordon.collector"
+
+// markCollector labels an event of the collection's volatile state about
+// the collector's own process (the custody records its PID) and drops the
+// collector's suspicion of it. Logs are left alone: a PID in a log line
+// may be any process's, years before.
+func markCollector(ev *timeline.Event, pid int64) {
+	if pid == 0 || ev.Process == nil || ev.Process.PID != pid {
+		return
+	}
+	switch ev.Event.Dataset {
+	case "processes", "executables", "sockets", "indicators":
+	default:
+		return
+	}
+	if ev.Labels == nil {
+		ev.Labels = map[string]string{}
+	}
+	ev.Labels[SelfLabel] = "self"
+	delete(ev.Labels, "suspect")
+	ev.Message += " (the collector itself)"
+}

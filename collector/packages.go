@@ -11,13 +11,13 @@ func init() {
 	Register(Source{
 		Name:    "packages",
 		Order:   80,
-		Help:    "dpkg status and md5sums lists, rpm database files",
+		Help:    "dpkg status, diversions and md5sums lists, rpm database files",
 		Collect: collectPackages,
 	})
 }
 
 func collectPackages(ctx context.Context, env *Env) error {
-	n := env.copyPatterns(ctx, "/var/lib/dpkg/status", "/var/lib/dpkg/info/*.md5sums")
+	n := env.copyPatterns(ctx, "/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/info/*.md5sums")
 	// rpm ≥ 4.16 keeps rpmdb.sqlite; older ones Berkeley DB files (Packages, …).
 	n += env.copyPatterns(ctx, "/var/lib/rpm/*", "/usr/lib/sysimage/rpm/*")
 	env.Note("%d files copied", n)

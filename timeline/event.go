@@ -206,6 +206,8 @@ type Origin struct {
 	Host     string    // host name
 	ModTime  time.Time // of the original file: for year inference
 	ReadAt   time.Time // when the collector read the entry
+	// CollectorPID is the collector's own process on the host (0: unknown).
+	CollectorPID int64
 	// Users are the host's account names by UID, from the bundle's signed
 	// /etc/passwd (nil when it was not collected).
 	Users    map[uint32]string

@@ -18,7 +18,7 @@ func init() {
 	registerCheck("changed-before-collection", newChangedBefore)
 	registerCheck("no-firewall", func(params) (Checker, error) { return &noFirewall{files: sample{n: 10}, collect: sample{n: 1}}, nil })
 	registerCheck("package-integrity", func(params) (Checker, error) {
-		return &integrity{pkg: map[string]pkgFile{}, disk: map[string]timeline.Event{}}, nil
+		return &integrity{pkg: map[string][]pkgFile{}, disk: map[string]timeline.Event{}, div: map[string]diversion{}}, nil
 	})
 }
 
@@ -211,10 +211,16 @@ func (n *noFirewall) Results() []Instance {
 
 // integrity: a file under a package's control (dpkg md5sums: dataset
 // "dpkg", action "package-file-md5") whose MD5 on disk (file.hash.md5 of a
-// file timeline event) differs.
+// file timeline or binaries event) differs. dpkg diversions (action
+// "package-diversion") move a package's file: the other packages' sum of
+// a diverted path applies to where it was diverted to, the diverting
+// package's to the path itself; an administrator's diversion (":") leaves
+// the path to the administrator. A path several packages list matches if
+// it matches any of them.
 type integrity struct {
-	pkg  map[string]pkgFile
+	pkg  map[string][]pkgFile
 	disk map[string]timeline.Event
+	div  map[string]diversion
 }
 
 type pkgFile struct {
@@ -222,21 +228,51 @@ type pkgFile struct {
 	ev  timeline.Event
 }
 
+type diversion struct{ to, by string }
+
 func (c *integrity) See(ev *timeline.Event) {
-	if ev.File == nil || ev.File.Hash == nil || ev.File.Hash.MD5 == "" {
+	if ev.File == nil {
 		return
 	}
 	p := usrMerged(ev.File.Path)
+	if ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-diversion" {
+		if len(c.div) < 100_000 {
+			c.div[p] = diversion{to: usrMerged(ev.Labels["diversion.to"]), by: ev.Labels["diversion.by"]}
+		}
+		return
+	}
+	if ev.File.Hash == nil || ev.File.Hash.MD5 == "" {
+		return
+	}
 	switch {
 	case ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-file-md5":
-		if len(c.pkg) < 1_000_000 {
-			c.pkg[p] = pkgFile{ev.File.Hash.MD5, *ev}
+		if len(c.pkg) < 1_000_000 && len(c.pkg[p]) < 8 {
+			c.pkg[p] = append(c.pkg[p], pkgFile{ev.File.Hash.MD5, *ev})
 		}
 	case ev.Event.Dataset == "filetimeline" || ev.Event.Dataset == "binaries":
 		if _, ok := c.disk[p]; !ok && len(c.disk) < 1_000_000 {
 			c.disk[p] = *ev
 		}
 	}
+}
+
+// expected returns the package sums that apply to the file at p on disk.
+func (c *integrity) expected() map[string][]pkgFile {
+	out := map[string][]pkgFile{}
+	for p, fs := range c.pkg {
+		d, diverted := c.div[p]
+		for _, f := range fs {
+			switch {
+			case !diverted:
+				out[p] = append(out[p], f)
+			case f.ev.Labels["package.name"] == d.by:
+				out[p] = append(out[p], f) // the diverting package's own file
+			default:
+				out[d.to] = append(out[d.to], f) // moved aside
+			}
+		}
+	}
+	return out
 }
 
 func (c *integrity) Add(*timeline.Event) {}
@@ -253,19 +289,27 @@ func usrMerged(p string) string {
 }
 
 func (c *integrity) Results() []Instance {
+	want := c.expected()
 	paths := make([]string, 0)
 	for p := range c.disk {
-		if _, ok := c.pkg[p]; ok {
+		if _, ok := want[p]; ok {
 			paths = append(paths, p)
 		}
 	}
 	sort.Strings(paths)
 	var out []Instance
+next:
 	for _, p := range paths {
-		d, k := c.disk[p], c.pkg[p]
-		if d.File.Hash.MD5 == k.md5 || len(out) >= 200 {
-			continue
+		d, ks := c.disk[p], want[p]
+		for _, k := range ks {
+			if d.File.Hash.MD5 == k.md5 {
+				continue next
+			}
 		}
+		if len(out) >= 200 {
+			break
+		}
+		k := ks[0]
 		out = append(out, Instance{Summary: fmt.Sprintf("%s: MD5 %s on disk, %s in package %s's md5sums", p, d.File.Hash.MD5, k.md5, k.ev.Labels["package.name"]),
 			Evidence: []timeline.Event{d, k.ev}})
 	}

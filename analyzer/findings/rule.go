@@ -246,6 +246,9 @@ func (e *Engine) Add(ev timeline.Event) {
 	for _, s := range e.seers {
 		s.See(&ev)
 	}
+	if ev.Labels["cordon.collector"] == "self" {
+		return // the collector's own process is no evidence (analyzer.SelfLabel)
+	}
 	for i := range e.rules {
 		r := &e.rules[i]
 		ok := true

@@ -77,6 +77,20 @@ func md5Ev(dataset, path, sum string) timeline.Event {
 		Cordon: timeline.Cordon{Provenance: timeline.Provenance{Bundle: "EV-1", Entry: "fs/var/lib/dpkg/info/procps.md5sums", Line: 2}}}
 }
 
+func md5Pkg(path, sum, pkg string) timeline.Event {
+	ev := md5Ev("dpkg", path, sum)
+	ev.Labels = map[string]string{"package.name": pkg}
+	return ev
+}
+
+func divert(from, to, by string) timeline.Event {
+	return timeline.Event{Timestamp: t0, Message: "diversion " + from,
+		Event:  timeline.EventFields{Dataset: "dpkg", Action: "package-diversion"},
+		File:   &timeline.File{Path: from},
+		Labels: map[string]string{"diversion.to": to, "diversion.by": by},
+		Cordon: timeline.Cordon{Provenance: timeline.Provenance{Bundle: "EV-1", Entry: "fs/var/lib/dpkg/diversions", Line: 1}}}
+}
+
 func cat(parts ...[]timeline.Event) []timeline.Event {
 	var out []timeline.Event
 	for _, p := range parts {
@@ -185,8 +199,25 @@ var checkCases = map[string]struct{ pos, neg [][]timeline.Event }{
 		neg: [][]timeline.Event{{state("firewall", "firewall-rules", map[string]string{"rules": "0"}), state("firewall", "firewall-rules", map[string]string{"rules": "12"})}, {}},
 	},
 	"CORDON-INT-001": {
-		pos: [][]timeline.Event{{md5Ev("dpkg", "/usr/bin/ps", "aaaa"), md5Ev("filetimeline", "/usr/bin/ps", "bbbb")}},
-		neg: [][]timeline.Event{{md5Ev("dpkg", "/usr/bin/ps", "aaaa"), md5Ev("filetimeline", "/usr/bin/ps", "aaaa")}, {md5Ev("filetimeline", "/tmp/x", "bbbb")}},
+		pos: [][]timeline.Event{
+			{md5Ev("dpkg", "/usr/bin/ps", "aaaa"), md5Ev("filetimeline", "/usr/bin/ps", "bbbb")},
+			// the file a diversion moved aside was altered
+			{md5Pkg("/usr/bin/pg_config", "aaaa", "libpq-dev"), md5Pkg("/usr/bin/pg_config", "cccc", "postgresql-common"),
+				divert("/usr/bin/pg_config", "/usr/bin/pg_config.libpq-dev", "postgresql-common"),
+				md5Ev("binaries", "/usr/bin/pg_config", "cccc"), md5Ev("binaries", "/usr/bin/pg_config.libpq-dev", "bbbb")},
+		},
+		neg: [][]timeline.Event{
+			{md5Ev("dpkg", "/usr/bin/ps", "aaaa"), md5Ev("filetimeline", "/usr/bin/ps", "aaaa")},
+			{md5Ev("filetimeline", "/tmp/x", "bbbb")},
+			// a diverted path holds the diverting package's file, and the moved one is intact
+			{md5Pkg("/usr/bin/pg_config", "aaaa", "libpq-dev"), divert("/usr/bin/pg_config", "/usr/bin/pg_config.libpq-dev", "postgresql-common"),
+				md5Ev("binaries", "/usr/bin/pg_config", "zzzz"), md5Ev("binaries", "/usr/bin/pg_config.libpq-dev", "aaaa")},
+			// the administrator's own diversion
+			{md5Pkg("/usr/bin/ps", "aaaa", "procps"), divert("/usr/bin/ps", "/usr/bin/ps.real", ":"),
+				md5Ev("binaries", "/usr/bin/ps", "wrap"), md5Ev("binaries", "/usr/bin/ps.real", "aaaa")},
+			// two packages list one path: either sum will do
+			{md5Pkg("/usr/share/doc/x", "aaaa", "x-amd64"), md5Pkg("/usr/share/doc/x", "bbbb", "x-i386"), md5Ev("filetimeline", "/usr/share/doc/x", "bbbb")},
+		},
 	},
 }
 

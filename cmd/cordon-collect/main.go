@@ -273,6 +273,7 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 			EUID:        os.Geteuid(),
 			EGID:        os.Getegid(),
 			GoVersion:   runtime.Version(),
+			PID:         os.Getpid(),
 		},
 		Options: effectiveOptions(opts),
 		Sources: append(statuses, skipped...),

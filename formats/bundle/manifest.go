@@ -51,6 +51,9 @@ type CollectorFacts struct {
 	EUID        int      `json:"euid"`
 	EGID        int      `json:"egid"`
 	GoVersion   string   `json:"go_version,omitempty"`
+	// PID is the collector's own process: the analysis leaves it out of
+	// the findings (it runs from wherever the responder dropped it).
+	PID int `json:"pid,omitempty"`
 }
 
 // SourceStatus is what one collector source did.

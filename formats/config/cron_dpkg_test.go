@@ -139,3 +139,18 @@ func TestMd5sums(t *testing.T) {
 		t.Errorf("%+v %+v", ms, ws)
 	}
 }
+
+func TestParseDiversions(t *testing.T) {
+	in := "/usr/bin/pg_config\n/usr/bin/pg_config.libpq-dev\npostgresql-common\n" +
+		"/usr/bin/ps\n/usr/bin/ps.real\n:\n" +
+		"not a path\n/x\npkg\n" +
+		"/usr/bin/half\n/usr/bin/half.d\n"
+	ds, ws := ParseDiversions(strings.NewReader(in))
+	if len(ds) != 2 || ds[0].From != "/usr/bin/pg_config" || ds[0].To != "/usr/bin/pg_config.libpq-dev" || ds[0].Package != "postgresql-common" ||
+		ds[1].Package != ":" || ds[1].Line != 4 {
+		t.Errorf("diversions %+v", ds)
+	}
+	if len(ws) != 2 || ws[0].Line != 7 || !strings.Contains(ws[1].Message, "incomplete record of 2 lines") {
+		t.Errorf("warnings %+v", ws)
+	}
+}

@@ -120,3 +120,45 @@ func isHex(s string) bool {
 	}
 	return true
 }
+
+// Diversion is one dpkg-divert record: the file a package installs at
+// From is put at To instead, and From belongs to Package (":" for a
+// diversion the administrator made).
+type Diversion struct {
+	From, To, Package string
+	Line, Offset      int64
+}
+
+// ParseDiversions reads /var/lib/dpkg/diversions: three lines a record
+// (the diverted path, where it goes, the package that diverts it).
+func ParseDiversions(r io.Reader) ([]Diversion, []Warning) {
+	var out []Diversion
+	var ws []Warning
+	var cur []string
+	var line, off int64
+	eachLine(r, &ws, func(b []byte, n, o int64) bool {
+		if len(cur) == 0 {
+			line, off = n, o
+		}
+		cur = append(cur, textio.Safe(b))
+		if len(cur) < 3 {
+			return true
+		}
+		if len(out) >= MaxRecords {
+			tooMany(&ws, n, o, "diversions")
+			return false
+		}
+		d := Diversion{From: cur[0], To: cur[1], Package: cur[2], Line: line, Offset: off}
+		cur = cur[:0]
+		if !strings.HasPrefix(d.From, "/") || !strings.HasPrefix(d.To, "/") || d.Package == "" {
+			warnf(&ws, line, off, "diversions: a record that is not \"/path\", \"/path\", \"package\"")
+			return true
+		}
+		out = append(out, d)
+		return true
+	})
+	if len(cur) > 0 {
+		warnf(&ws, line, off, "diversions: an incomplete record of %d lines at the end", len(cur))
+	}
+	return out, ws
+}
