@@ -90,8 +90,8 @@ type Progress struct {
 // case in caseDir (created if needed). It returns the bundle's record; a
 // bundle that is not intact is ErrRefused unless o.Force.
 func AnalyzeBundle(ctx context.Context, caseDir, path string, o AnalyzeOptions) (*CaseBundle, error) {
-	if o.Verify.OnEntry != nil || o.Verify.OnControl != nil {
-		return nil, errors.New("AnalyzeBundle: VerifyOptions.OnEntry and OnControl must be nil")
+	if o.Verify.OnEntry != nil || o.Verify.OnControl != nil || o.Verify.WantEntry != nil {
+		return nil, errors.New("AnalyzeBundle: VerifyOptions.OnEntry, WantEntry and OnControl must be nil")
 	}
 	if err := os.MkdirAll(filepath.Join(caseDir, bundlesDir), 0o755); err != nil {
 		return nil, fmt.Errorf("case directory: %w", err)
@@ -118,7 +118,7 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o AnalyzeOptions) 
 	// 1. Verify, keeping the configuration files parsers need settings from.
 	var confs confCapture
 	vo := o.Verify
-	vo.OnEntry = confs.onEntry
+	vo.OnEntry, vo.WantEntry = confs.onEntry, confs.wants
 	rep, verr := bundle.Verify(progressReader(f, "verify", fi.Size(), o.Progress), vo)
 	if rep == nil || (verr != nil && rep.Entries == 0) {
 		return nil, fmt.Errorf("verifying: %w", verr)

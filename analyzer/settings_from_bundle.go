@@ -41,17 +41,25 @@ func isPgConfEntry(name string) bool {
 		(strings.HasSuffix(name, "/postgresql.conf") || strings.HasSuffix(name, "/postgresql.auto.conf"))
 }
 
-// onEntry is a bundle.VerifyOptions.OnEntry.
-func (c *confCapture) onEntry(name string, size int64, r io.Reader) error {
-	limit := int64(maxConfCapture)
+// wants is a bundle.VerifyOptions.WantEntry: the files kept, if small.
+func (c *confCapture) wants(name string, size int64) bool {
 	switch {
 	case name == PasswdEntry:
-		limit = maxPasswdCapture
-	case !isPgConfEntry(name):
+		return size <= maxPasswdCapture
+	case isPgConfEntry(name):
+		return size <= maxConfCapture
+	}
+	return false
+}
+
+// onEntry is a bundle.VerifyOptions.OnEntry.
+func (c *confCapture) onEntry(name string, size int64, r io.Reader) error {
+	if !c.wants(name, size) {
 		return nil
 	}
-	if size > limit {
-		return nil
+	limit := int64(maxConfCapture)
+	if name == PasswdEntry {
+		limit = maxPasswdCapture
 	}
 	b, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil || int64(len(b)) > limit {

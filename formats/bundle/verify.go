@@ -83,6 +83,9 @@ type VerifyOptions struct {
 	// (before the checkpoint that covers it is read: callers that act on
 	// content must wait for the Report). An error stops the verification.
 	OnEntry func(name string, size int64, r io.Reader) error
+	// WantEntry, when set, chooses the entries OnEntry receives; the others
+	// are only hashed (no copy through OnEntry's pipe).
+	WantEntry func(name string, size int64) bool
 	// OnControl, when set, receives each control member (checkpoints,
 	// manifest, SHA256SUMS and their signatures) whole.
 	OnControl func(name string, data []byte) error
@@ -328,7 +331,7 @@ func (v *verifier) entry(tr *tar.Reader, hdr *tar.Header) bool {
 		src = bytes.NewReader(b)
 	}
 	var err error
-	if v.opts.OnEntry != nil {
+	if v.opts.OnEntry != nil && (v.opts.WantEntry == nil || v.opts.WantEntry(name, hdr.Size)) {
 		pr, pw := io.Pipe()
 		done := make(chan error, 1)
 		go func() {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +68,30 @@ func TestVerifyIntact(t *testing.T) {
 	rep, _ = Verify(bytes.NewReader(b), VerifyOptions{PublicKey: &other})
 	if rep.Status != StatusFailed || rep.Trust == TrustTrusted {
 		t.Fatalf("wrong key verified: %s %s", rep.Status, rep.Trust)
+	}
+}
+
+// OnEntry receives, while the bundle is verified, the entries WantEntry
+// chooses, whole, and only those.
+func TestVerifyOnEntryWanted(t *testing.T) {
+	b, _ := makeBundle(t)
+	got := map[string]string{}
+	var mu sync.Mutex
+	rep, err := Verify(bytes.NewReader(b), VerifyOptions{
+		WantEntry: func(name string, size int64) bool { return name == "fs/etc/file0" || name == "fs/etc/file2" },
+		OnEntry: func(name string, size int64, r io.Reader) error {
+			data, err := io.ReadAll(r)
+			mu.Lock()
+			got[name] = string(data)
+			mu.Unlock()
+			return err
+		},
+	})
+	if err != nil || rep.Status != StatusIntact {
+		t.Fatalf("status %s, %v, %+v", rep.Status, err, rep.Problems)
+	}
+	if len(got) != 2 || got["fs/etc/file0"] != "root:x:0:0:root:/root:/bin/bash\n" || !strings.HasPrefix(got["fs/etc/file2"], "Nov  2") {
+		t.Errorf("OnEntry received %q", got)
 	}
 }
 
