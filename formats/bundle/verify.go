@@ -160,8 +160,12 @@ func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 		return rep, err
 	}
 	defer closeFn()
-	v := &verifier{rep: rep, opts: opts, raw: raw, chain: chainSeed, names: map[string]bool{}, sums: map[string]string{}}
-	v.run(tar.NewReader(stream), stream)
+	// The decompressed stream's clean end tells a cut bundle (its single
+	// zstd frame unfinished: the decoder fails) from an altered one whose
+	// frame is whole but whose tar is not.
+	dec := &eofReader{r: stream}
+	v := &verifier{rep: rep, opts: opts, raw: raw, dec: dec, chain: chainSeed, names: map[string]bool{}, sums: map[string]string{}}
+	v.run(tar.NewReader(dec), dec)
 	v.finish()
 	return rep, nil
 }
@@ -170,6 +174,7 @@ type verifier struct {
 	rep      *Report
 	opts     VerifyOptions
 	raw      *eofReader
+	dec      *eofReader // the decompressed tar stream
 	pub      *minisign.PublicKey
 	chain    [32]byte
 	index    int
@@ -284,14 +289,16 @@ func (v *verifier) readFailed(name string, err error) {
 }
 
 // truncation tells a stream cut off from a damaged one: the input was read
-// to its end and the decoders failed for want of bytes. An age-encrypted
+// to its end and the decoders failed for want of bytes. The bundle is one
+// zstd frame: when its decoder ended cleanly the frame was whole, and a
+// tar cut short inside it was altered, not cut. An age-encrypted
 // stream cut inside its last chunk fails that chunk's authentication, which
 // age reports as it would an alteration of those last 64 KiB: at the very
 // end of the input it is taken as a cut, since every earlier chunk was
 // authenticated (and the manifest is missing either way).
 func (v *verifier) truncation(err error) bool {
-	if !v.raw.eof {
-		return false
+	if !v.raw.eof || v.dec.eof {
+		return false // more input, or a compressed stream that ended whole
 	}
 	if err == io.ErrUnexpectedEOF {
 		return true

