@@ -36,31 +36,10 @@ func (c *CSVWriter) Write(ev *Event) error {
 			return err
 		}
 	}
-	var pid, ppid, exe, user, sip, sport, dip, dport, transport, path string
-	if p := ev.Process; p != nil {
-		pid, exe = num(p.PID), p.Executable
-		if p.Parent != nil {
-			ppid = num(p.Parent.PID)
-		}
-	}
-	if ev.User != nil {
-		user = ev.User.Name
-	}
-	if s := ev.Source; s != nil {
-		sip, sport = s.IP, num(int64(s.Port))
-	}
-	if d := ev.Destination; d != nil {
-		dip, dport = d.IP, num(int64(d.Port))
-	}
-	if ev.Network != nil {
-		transport = ev.Network.Transport
-	}
-	if ev.File != nil {
-		path = ev.File.Path
-	}
+	f := flatten(ev)
 	pv := ev.Cordon.Provenance
 	row := []string{utcNano(ev.Timestamp), hostName(ev), ev.Event.Dataset, ev.Event.Action, strings.Join(ev.Event.Category, ";"),
-		ev.Event.Outcome, timeMeaning(ev), ev.Message, pid, exe, ppid, user, sip, sport, dip, dport, transport, path,
+		ev.Event.Outcome, timeMeaning(ev), ev.Message, f.pid, f.exe, f.ppid, f.user, f.sip, f.sport, f.dip, f.dport, f.transport, f.path,
 		pv.Bundle, pv.Entry, num(pv.Line), strconv.FormatInt(pv.Offset, 10), strconv.FormatBool(ev.Cordon.Unverified)}
 	for i := range row {
 		row[i] = defuseFormula(row[i])
@@ -88,4 +67,39 @@ func defuseFormula(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// flat is the ECS fields the tabular exports (CSV, Timesketch) give a
+// column each, as text ("" when absent).
+type flat struct {
+	pid, exe, cmdline, ppid, user, sip, sport, dip, dport, transport, path string
+}
+
+func flatten(ev *Event) flat {
+	var f flat
+	if p := ev.Process; p != nil {
+		f.pid, f.exe, f.cmdline = num(p.PID), p.Executable, p.CommandLine
+		if f.cmdline == "" {
+			f.cmdline = strings.Join(p.Args, " ")
+		}
+		if p.Parent != nil {
+			f.ppid = num(p.Parent.PID)
+		}
+	}
+	if ev.User != nil {
+		f.user = ev.User.Name
+	}
+	if s := ev.Source; s != nil {
+		f.sip, f.sport = s.IP, num(int64(s.Port))
+	}
+	if d := ev.Destination; d != nil {
+		f.dip, f.dport = d.IP, num(int64(d.Port))
+	}
+	if ev.Network != nil {
+		f.transport = ev.Network.Transport
+	}
+	if ev.File != nil {
+		f.path = ev.File.Path
+	}
+	return f
 }

@@ -26,39 +26,15 @@ var timesketchColumns = []string{"message", "datetime", "timestamp_desc", "times
 
 // timesketchRow returns the values of timesketchColumns for ev.
 func timesketchRow(ev *Event) []string {
-	var pid, exe, cmdline, ppid, user, sip, sport, dip, dport, transport, path string
-	if p := ev.Process; p != nil {
-		pid, exe, cmdline = num(p.PID), p.Executable, p.CommandLine
-		if cmdline == "" {
-			cmdline = strings.Join(p.Args, " ")
-		}
-		if p.Parent != nil {
-			ppid = num(p.Parent.PID)
-		}
-	}
-	if ev.User != nil {
-		user = ev.User.Name
-	}
-	if s := ev.Source; s != nil {
-		sip, sport = s.IP, num(int64(s.Port))
-	}
-	if d := ev.Destination; d != nil {
-		dip, dport = d.IP, num(int64(d.Port))
-	}
-	if ev.Network != nil {
-		transport = ev.Network.Transport
-	}
-	if ev.File != nil {
-		path = ev.File.Path
-	}
+	f := flatten(ev)
 	dataType := "cordon:" + ev.Event.Dataset
 	if ev.Event.Dataset == "" {
 		dataType = "cordon:event"
 	}
 	pv := ev.Cordon.Provenance
 	return []string{message(ev), tsDatetime(ev.Timestamp), timeMeaning(ev), strconv.FormatInt(tsMicros(ev.Timestamp), 10),
-		hostName(ev), dataType, ev.Event.Action, strings.Join(ev.Event.Category, ";"), ev.Event.Outcome, pid, exe, cmdline,
-		ppid, user, sip, sport, dip, dport, transport, path, pv.Bundle, pv.Entry, num(pv.Line),
+		hostName(ev), dataType, ev.Event.Action, strings.Join(ev.Event.Category, ";"), ev.Event.Outcome, f.pid, f.exe, f.cmdline,
+		f.ppid, f.user, f.sip, f.sport, f.dip, f.dport, f.transport, f.path, pv.Bundle, pv.Entry, num(pv.Line),
 		strconv.FormatInt(pv.Offset, 10), pv.SHA256, ev.Cordon.TimeDerivation, strconv.FormatBool(ev.Cordon.Unverified)}
 }
 
