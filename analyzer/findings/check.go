@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unique"
 
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -115,8 +116,27 @@ type sample struct {
 
 func (s *sample) add(ev *timeline.Event) {
 	if len(s.evs) < s.n {
-		s.evs = append(s.evs, *ev)
+		s.evs = append(s.evs, keep(ev))
 	}
 }
+
+// keep returns what a check holds on to of an event: what evidence
+// (time, message, provenance) and the checks' summaries read, with the
+// strings every event of an entry repeats interned. A check may hold a
+// sample per address over millions of events: a whole decoded event costs
+// about a kilobyte, this a fraction of it. The entry's hash is left out:
+// the investigation fills it from the case's signed entry records.
+func keep(ev *timeline.Event) timeline.Event {
+	k := timeline.Event{Timestamp: ev.Timestamp, Message: ev.Message, User: ev.User, Source: ev.Source,
+		File: ev.File, Labels: ev.Labels}
+	k.Event.Action = intern(ev.Event.Action)
+	k.Event.Outcome = intern(ev.Event.Outcome)
+	k.Event.Dataset = intern(ev.Event.Dataset)
+	p := ev.Cordon.Provenance
+	k.Cordon.Provenance = timeline.Provenance{Bundle: intern(p.Bundle), Entry: intern(p.Entry), Line: p.Line, Offset: p.Offset}
+	return k
+}
+
+func intern(s string) string { return unique.Make(s).Value() }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

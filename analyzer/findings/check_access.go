@@ -75,7 +75,7 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 		}
 		k.first.add(ev)
 		if k.last == nil || !ev.Timestamp.Before(k.last.Timestamp) {
-			c := *ev
+			c := keep(ev)
 			k.last = &c
 		}
 		if u := keyOf(ev, "user.name"); u != "" && (k.users[u] > 0 || len(k.users) < 10) {
@@ -83,7 +83,7 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 		}
 	case "success":
 		if len(k.successes) < 20 {
-			k.successes = append(k.successes, *ev)
+			k.successes = append(k.successes, keep(ev))
 		}
 	}
 }
@@ -176,7 +176,7 @@ func (f *firstSeen) Add(ev *timeline.Event) {
 	}
 	if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
 		if l := f.login[ip]; l == nil || t.Before(l.Timestamp) {
-			c := *ev
+			c := keep(ev)
 			f.login[ip] = &c
 		}
 	}
@@ -247,7 +247,7 @@ func (d *disagreement) Add(ev *timeline.Event) {
 		}
 	case ev.Event.Dataset != "wtmp" && ev.Event.Action == "ssh-login" && ev.Event.Outcome == "success":
 		if len(d.auth) < 10_000 {
-			d.auth = append(d.auth, *ev)
+			d.auth = append(d.auth, keep(ev))
 		}
 	}
 }

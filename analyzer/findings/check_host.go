@@ -144,7 +144,7 @@ func (c *changedBefore) See(ev *timeline.Event) {
 
 func (c *changedBefore) Add(ev *timeline.Event) {
 	if len(c.files) < 10_000 {
-		c.files = append(c.files, *ev)
+		c.files = append(c.files, keep(ev))
 	}
 }
 
@@ -247,11 +247,11 @@ func (c *integrity) See(ev *timeline.Event) {
 	switch {
 	case ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-file-md5":
 		if len(c.pkg) < 1_000_000 && len(c.pkg[p]) < 8 {
-			c.pkg[p] = append(c.pkg[p], pkgFile{ev.File.Hash.MD5, *ev})
+			c.pkg[p] = append(c.pkg[p], pkgFile{ev.File.Hash.MD5, keep(ev)})
 		}
 	case ev.Event.Dataset == "filetimeline" || ev.Event.Dataset == "binaries":
 		if _, ok := c.disk[p]; !ok && len(c.disk) < 1_000_000 {
-			c.disk[p] = *ev
+			c.disk[p] = keep(ev)
 		}
 	}
 }

@@ -49,7 +49,7 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 	switch {
 	case ev.Event.Dataset == "lastlog" && ev.Event.Action == "last-login":
 		if keyOf(ev, "user.name") != "" && len(c.last) < maxKeys {
-			c.last = append(c.last, *ev)
+			c.last = append(c.last, keep(ev))
 		}
 	case isAuthLog(ev):
 		t := ev.Timestamp
@@ -62,7 +62,7 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 		if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
 			u := keyOf(ev, "user.name")
 			if u != "" && len(c.logins[u]) < 10_000 {
-				c.logins[u] = append(c.logins[u], *ev)
+				c.logins[u] = append(c.logins[u], keep(ev))
 			}
 		}
 	}
@@ -126,7 +126,7 @@ func (c *btmpCheck) Add(ev *timeline.Event) {
 		}
 	case isAuthLog(ev) && ev.Event.Outcome == "failure" && ip != "":
 		if len(c.fails) < 200_000 {
-			c.fails = append(c.fails, *ev)
+			c.fails = append(c.fails, keep(ev))
 		}
 	}
 }
