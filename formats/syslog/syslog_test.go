@@ -168,26 +168,3 @@ func FuzzParse(f *testing.F) {
 		}, func(timeline.Warning) {})
 	})
 }
-
-func BenchmarkAuthLog(b *testing.B) {
-	lines := []string{
-		"Nov  2 10:24:55 web01 sshd[4242]: Failed password for invalid user admin from 203.0.113.7 port 4000 ssh2",
-		"Nov  2 10:24:56 web01 sshd[4242]: Accepted publickey for deploy from 203.0.113.7 port 51515 ssh2: ED25519 SHA256:abc",
-		"Nov  2 10:24:57 web01 sudo:   deploy : TTY=pts/0 ; PWD=/home/deploy ; USER=root ; COMMAND=/usr/bin/id",
-		"Nov  2 10:24:58 web01 CRON[80]: (root) CMD (run-parts /etc/cron.hourly)",
-	}
-	var sb strings.Builder
-	for sb.Len() < 8<<20 {
-		for _, l := range lines {
-			sb.WriteString(l + "\n")
-		}
-	}
-	data := sb.String()
-	b.SetBytes(int64(len(data)))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		n := 0
-		_ = Parse(strings.NewReader(data), timeline.Origin{Entry: "fs/var/log/auth.log", ModTime: mtime}, Options{}, func(timeline.Event) { n++ }, func(timeline.Warning) {})
-		b.ReportMetric(float64(n), "lines/op")
-	}
-}
