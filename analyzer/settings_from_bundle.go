@@ -12,6 +12,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/config"
+	"github.com/cordon-forensics/cordon/formats/pglog"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -111,9 +112,10 @@ func (c *confCapture) users(verified []bundle.EntryRecord) map[uint32]string {
 	return config.UserNames(accts)
 }
 
-// pgPrefixFromBundle returns the log_line_prefix the verified
-// configuration files set, when they agree; a note says what was done.
-func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix string, from []string, note string) {
+// pgPrefixFromBundle returns the value of a setting (log_line_prefix,
+// log_timezone) the verified configuration files set, when they agree; a
+// note says what was done.
+func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord, setting string) (prefix string, from []string, note string) {
 	hashes := map[string]string{}
 	for _, e := range verified {
 		hashes[e.Name] = e.SHA256
@@ -127,7 +129,7 @@ func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix 
 			continue // not vouched for by a signature
 		}
 		conf, _ := config.ParsePostgresqlConf(bytes.NewReader(b))
-		if v, ok := conf.Get("log_line_prefix"); ok {
+		if v, ok := conf.Get(setting); ok {
 			values[v] = append(values[v], name)
 		}
 	}
@@ -145,6 +147,9 @@ func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix 
 		vs = append(vs, fmt.Sprintf("%q", v))
 	}
 	sort.Strings(vs)
+	if setting != "log_line_prefix" {
+		return "", nil, fmt.Sprintf("the collected postgresql.conf files set different %s values (%s): none is used", setting, strings.Join(vs, ", "))
+	}
 	return "", nil, fmt.Sprintf("the collected postgresql.conf files set different log_line_prefix values (%s): the parser recognises the common forms; --pg-log-line-prefix chooses one", strings.Join(vs, ", "))
 }
 
@@ -159,14 +164,17 @@ func (a *analysisRun) settings(given map[string]string, confs *confCapture) map[
 		out[k] = v
 		a.meta.Settings = append(a.meta.Settings, SettingSource{Name: k, Value: v, From: "analyst"})
 	}
-	if _, ok := out[SettingPGLogLinePrefix]; !ok {
-		v, from, note := confs.pgPrefixFromBundle(a.rep.Verified)
+	for _, st := range []struct{ key, conf string }{{SettingPGLogLinePrefix, "log_line_prefix"}, {pglog.SettingLogTimezone, "log_timezone"}} {
+		if _, ok := out[st.key]; ok {
+			continue
+		}
+		v, from, note := confs.pgPrefixFromBundle(a.rep.Verified, st.conf)
 		if note != "" {
 			a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName, Message: note})
 		}
 		if from != nil {
-			out[SettingPGLogLinePrefix] = v
-			a.meta.Settings = append(a.meta.Settings, SettingSource{Name: SettingPGLogLinePrefix, Value: v, From: strings.Join(from, ", ")})
+			out[st.key] = v
+			a.meta.Settings = append(a.meta.Settings, SettingSource{Name: st.key, Value: v, From: strings.Join(from, ", ")})
 		}
 	}
 	sort.Slice(a.meta.Settings, func(i, j int) bool { return a.meta.Settings[i].Name < a.meta.Settings[j].Name })

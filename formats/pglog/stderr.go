@@ -74,7 +74,7 @@ var escapes = map[byte]struct{ group, pattern string }{
 	'i': {"", `.*?`},
 	'e': {"sqlstate", `[0-9A-Z]{5}`},
 	'c': {"session", `[0-9a-f]+\.[0-9a-f]+`},
-	'l': {"", `\d+`},
+	'l': {"line_num", `\d+`},
 	's': {"", `.*?`},
 	'v': {"", `\S*`},
 	'x': {"", `\d+`},
@@ -223,8 +223,11 @@ func autoFields(head string) fields {
 	}
 	// the regular expressions are most of the cost of a line: each runs
 	// only when the byte it needs is there
-	if pid := bracketedNumber(rest); pid != "" {
+	if pid, num := bracketedNumber(rest); pid != "" {
 		f["pid"] = pid
+		if num != "" {
+			f["line_num"] = num
+		}
 	} else if fs := strings.Fields(rest); len(fs) > 0 {
 		if _, err := strconv.Atoi(strings.Trim(fs[0], ":")); err == nil {
 			f["pid"] = strings.Trim(fs[0], ":")
@@ -258,12 +261,14 @@ func autoFields(head string) fields {
 }
 
 // bracketedNumber returns the digits of the first "[digits]" (1 to 10
-// digits) in s, as reAutoPID in the tests would.
-func bracketedNumber(s string) string {
+// digits) in s, as reAutoPID in the tests would, or of "[digits-digits]",
+// the "[%p-%l]" of pgBadger's recommended prefix: the PID and the
+// session's line number.
+func bracketedNumber(s string) (pid, lineNum string) {
 	for {
 		i := strings.IndexByte(s, '[')
 		if i < 0 {
-			return ""
+			return "", ""
 		}
 		s = s[i+1:]
 		n := 0
@@ -271,7 +276,16 @@ func bracketedNumber(s string) string {
 			n++
 		}
 		if n >= 1 && n <= 10 && n < len(s) && s[n] == ']' {
-			return s[:n]
+			return s[:n], ""
+		}
+		if n >= 1 && n <= 10 && n < len(s) && s[n] == '-' {
+			m := 0
+			for n+1+m < len(s) && m <= 10 && s[n+1+m] >= '0' && s[n+1+m] <= '9' {
+				m++
+			}
+			if m >= 1 && m <= 10 && n+1+m < len(s) && s[n+1+m] == ']' {
+				return s[:n], s[n+1 : n+1+m]
+			}
 		}
 	}
 }
@@ -308,12 +322,18 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 		text := textio.Safe(b)
 		text = strings.TrimSuffix(text, "\r")
 		if strings.HasPrefix(text, "\t") && pending != nil {
-			more.message.add(text[1:], MaxMessage-len(pending.message))
+			more.continued(text[1:], MaxMessage-len(pending.message))
 			continue
 		}
 		f, sev, msg, ok := split(text, pre)
 		if !ok {
 			if strings.TrimSpace(text) == "" {
+				continue
+			}
+			if text[0] == ' ' && pending != nil {
+				// an indented line (tabs expanded to spaces by whatever
+				// copied the log): the continuation of the line before
+				more.continued(strings.TrimLeft(text, " "), MaxMessage-len(pending.message))
 				continue
 			}
 			flush()
@@ -336,7 +356,8 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 		}
 		flush()
 		e := &entry{severity: sev, message: msg, pid: pid, line: line, offset: off,
-			user: f["user"], db: f["db"], app: f["app"], sqlstate: f["sqlstate"], session: f["session"], backend: f["backend"]}
+			user: f["user"], db: f["db"], app: f["app"], sqlstate: f["sqlstate"], session: f["session"], backend: f["backend"],
+			lineNum: f["line_num"]}
 		// log_error_verbosity = verbose puts the SQLSTATE before the message
 		// ("ERROR:  42P01: relation …", "LOG:  00000: connection received: …")
 		if m := reVerboseState.FindStringSubmatch(msg); m != nil {
@@ -402,22 +423,38 @@ func (g *growing) add(line string, max int) {
 type parts struct {
 	message                                    growing // tab continuation lines
 	detail, hint, statement, context, location growing
+	// last is the part the last line went to: a continuation line
+	// continues it (a DETAIL of two lines), nil for the message itself
+	last     *growing
+	lastMax  int
+	attached int // DETAIL, HINT, … lines: log entries of their own in plaso's count
 }
 
 // attach adds a DETAIL, HINT, STATEMENT, … line.
 func (m *parts) attach(sev, msg string) {
+	m.attached++
 	switch sev {
 	case "DETAIL":
-		m.detail.add(msg, 4096)
+		m.last, m.lastMax = &m.detail, 4096
 	case "HINT":
-		m.hint.add(msg, 1024)
+		m.last, m.lastMax = &m.hint, 1024
 	case "STATEMENT", "QUERY":
-		m.statement.add(msg, MaxMessage)
+		m.last, m.lastMax = &m.statement, MaxMessage
 	case "LOCATION":
-		m.location.add(msg, 1024)
+		m.last, m.lastMax = &m.location, 1024
 	default:
-		m.context.add(msg, 4096)
+		m.last, m.lastMax = &m.context, 4096
 	}
+	m.last.add(msg, m.lastMax)
+}
+
+// continued adds a continuation line to the part the line before went to.
+func (m *parts) continued(line string, messageRoom int) {
+	if m.last != nil {
+		m.last.add(line, m.lastMax)
+		return
+	}
+	m.message.add(line, messageRoom)
 }
 
 // into puts the gathered parts into the entry.
@@ -441,4 +478,5 @@ func (m *parts) into(e *entry) {
 	set(&e.statement, &m.statement)
 	set(&e.context, &m.context)
 	set(&e.location, &m.location)
+	e.attached = m.attached
 }
