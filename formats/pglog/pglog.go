@@ -96,18 +96,7 @@ func Parse(r io.Reader, o timeline.Origin, opts Options, event func(timeline.Eve
 	if format == "" {
 		format = detect(o, br)
 	}
-	p := &parser{o: o, event: event, warn: warn, sessions: map[int64]*session{}, zones: zones{host: o.Location}}
-	tz := opts.LogTimezone
-	if tz == "" {
-		tz = o.Settings[SettingLogTimezone]
-	}
-	if tz != "" {
-		if l, err := time.LoadLocation(tz); err == nil {
-			p.zones.logTZ = l
-		} else {
-			p.warnf(0, 0, "the cluster's log_timezone %q is not a zone known here (%v): its abbreviations are resolved by the host's zone and the table", textio.Cut(textio.SafeString(tz), 64), err)
-		}
-	}
+	p := newParser(o, opts, event, warn)
 	switch format {
 	case FormatCSV:
 		return p.csv(br)
@@ -121,6 +110,22 @@ func Parse(r io.Reader, o timeline.Origin, opts Options, event func(timeline.Eve
 		return p.stderr(br, pre)
 	}
 	return fmt.Errorf("pglog: unknown format %q", format)
+}
+
+func newParser(o timeline.Origin, opts Options, event func(timeline.Event), warn func(timeline.Warning)) *parser {
+	p := &parser{o: o, event: event, warn: warn, sessions: map[int64]*session{}, zones: zones{host: o.Location}}
+	tz := opts.LogTimezone
+	if tz == "" {
+		tz = o.Settings[SettingLogTimezone]
+	}
+	if tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			p.zones.logTZ = l
+		} else {
+			p.warnf(0, 0, "the cluster's log_timezone %q is not a zone known here (%v): its abbreviations are resolved by the host's zone and the table", textio.Cut(textio.SafeString(tz), 64), err)
+		}
+	}
+	return p
 }
 
 // detect chooses the format from the entry's name, else from the first line.
