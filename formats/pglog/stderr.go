@@ -430,6 +430,9 @@ func (l *Lines) Take(text string, line, off int64, at time.Time, atNote string) 
 	t, note, err := p.time(f["time"], line, off)
 	if err != nil {
 		e.time, e.timeNote = at, "PostgreSQL log line without a readable timestamp ("+textio.Cut(f["time"], 64)+"): "+atNote
+		if at.IsZero() {
+			e.timeNote = "PostgreSQL log line without a readable timestamp (" + textio.Cut(f["time"], 64) + "), and no other time known: no time"
+		}
 		if f["time"] == "" && l.pre == nil {
 			p.warnf(line, off, "PostgreSQL log line without a timestamp in its prefix: pass the cluster's log_line_prefix")
 		}
