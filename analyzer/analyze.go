@@ -371,7 +371,7 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o AnalyzeOptions) 
 			HostPath: se.record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
 			ReadAt: se.record.ReadAt, Users: a.users, CollectorPID: int64(meta.Custody.Collector.PID)}
 		if se.record.Original != nil {
-			origin.ModTime = se.record.Original.Mtime
+			origin.ModTime, origin.Birth = se.record.Original.Mtime, se.record.Original.Btime
 		}
 		errs := a.runParsers(uint32(se.index), ps, rd, origin)
 		for i, perr := range errs {
