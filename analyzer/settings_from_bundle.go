@@ -12,6 +12,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/config"
+	"github.com/cordon-forensics/cordon/formats/hostzone"
 	"github.com/cordon-forensics/cordon/formats/pglog"
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -42,6 +43,11 @@ func isPgConfEntry(name string) bool {
 		(strings.HasSuffix(name, "/postgresql.conf") || strings.HasSuffix(name, "/postgresql.auto.conf"))
 }
 
+// isZoneEntry: the files the host's time zone is read from (formats/hostzone).
+func isZoneEntry(name string) bool {
+	return name == "fs/etc/timezone" || name == "fs/etc/localtime" || strings.HasPrefix(name, "fs/usr/share/zoneinfo/")
+}
+
 // wants is a bundle.VerifyOptions.WantEntry: the files kept, if small.
 func (c *confCapture) wants(name string, size int64) bool {
 	switch {
@@ -49,8 +55,43 @@ func (c *confCapture) wants(name string, size int64) bool {
 		return size <= maxPasswdCapture
 	case isPgConfEntry(name):
 		return size <= maxConfCapture
+	case isZoneEntry(name):
+		return size <= hostzone.MaxZoneinfo
 	}
 	return false
+}
+
+// hostZone finds the host's time zone from its vouched files (and the
+// link /etc/localtime was, recorded among the missing), else the name the
+// collector recorded.
+func (c *confCapture) hostZone(rep *bundle.Report, named string) hostzone.Zone {
+	hashes := map[string]string{}
+	for _, e := range rep.Verified {
+		hashes[e.Name] = e.SHA256
+	}
+	f := hostzone.Files{Named: named, Zoneinfo: map[string][]byte{}}
+	for _, m := range rep.Missing {
+		if m.HostPath == "/etc/localtime" && m.Original != nil && m.Original.Link != "" {
+			f.LocaltimeLink = m.Original.Link
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.files {
+		b, ok := c.vouched(name, hashes)
+		if !ok || !isZoneEntry(name) {
+			continue
+		}
+		switch name {
+		case "fs/etc/timezone":
+			f.Timezone = b
+		case "fs/etc/localtime":
+			f.Localtime = b
+		default:
+			f.Zoneinfo["/"+strings.TrimPrefix(name, "fs/")] = b
+		}
+	}
+	return hostzone.Resolve(f)
 }
 
 // onEntry is a bundle.VerifyOptions.OnEntry.

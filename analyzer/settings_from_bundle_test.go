@@ -49,6 +49,18 @@ func analyzePG(t *testing.T, entries []testEntry, given map[string]string) (*Cas
 
 // A cluster's own log_line_prefix, in the collected postgresql.conf, is
 // used to read its logs without the analyst giving it.
+// pgSettings keeps the PostgreSQL settings (the host's time zone is
+// recorded for every bundle).
+func pgSettings(ss []SettingSource) []SettingSource {
+	var out []SettingSource
+	for _, s := range ss {
+		if strings.HasPrefix(s.Name, "postgresql.") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func TestPGPrefixReadFromBundle(t *testing.T) {
 	rec, stmt, _ := analyzePG(t, []testEntry{
 		{name: oddConf, data: "# set by the DBA\nlog_line_prefix = '%h|%p|%u|%d|'\t# odd\n"},
@@ -57,6 +69,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 	if stmt == nil || stmt.User == nil || stmt.User.Name != "app" || stmt.Process == nil || stmt.Process.PID != 4242 {
 		t.Fatalf("statement %+v", stmt)
 	}
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 1 || rec.Settings[0].Value != "%h|%p|%u|%d|" || rec.Settings[0].From != oddConf {
 		t.Errorf("settings recorded %+v", rec.Settings)
 	}
@@ -64,6 +77,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 	// The analyst's flag wins over the file.
 	rec, _, _ = analyzePG(t, []testEntry{{name: oddConf, data: "log_line_prefix = '%p '\n"}, {name: oddLog, data: oddLine}},
 		map[string]string{SettingPGLogLinePrefix: "%h|%p|%u|%d|"})
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 1 || rec.Settings[0].From != "analyst" {
 		t.Errorf("settings recorded %+v", rec.Settings)
 	}
@@ -74,6 +88,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 		{name: "fs/etc/postgresql/16/main/postgresql.conf", data: "log_line_prefix = '%m [%p] '\n"},
 		{name: oddLog, data: oddLine},
 	}, nil)
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 0 || (stmt != nil && stmt.User != nil && stmt.User.Name == "app") {
 		t.Errorf("a prefix was chosen among disagreeing files: %+v, %+v", rec.Settings, stmt)
 	}

@@ -53,6 +53,7 @@ func collectLogs(ctx context.Context, env *Env) error {
 	for _, d := range postgresLogDirs(ctx, env) {
 		n += env.copyPatterns(ctx, filepath.Join(d, "*"))
 	}
+	n += copyTimeZoneFiles(ctx, env) // the zone local log times are in
 	if err := collectLastlog(ctx, env, "/var/log/lastlog"); err != nil {
 		env.Errorf("/var/log/lastlog", "%v", err)
 	}
