@@ -39,6 +39,7 @@ var logPatterns = []string{
 	"/var/log/wtmp*", "/var/log/btmp*", "/run/utmp", "/var/run/utmp",
 	"/var/log/postgresql/*",
 	"/var/lib/docker/containers/*/*-json.log*",
+	"/var/log/apt/history.log*",
 }
 
 // Journal files are copied as they are: directories machine-id/ hold

@@ -15,7 +15,7 @@ func TestUnreal(t *testing.T) {
 	readAt := time.Unix(t0, 0).Add(30 * 24 * time.Hour)
 	birth := time.Unix(t0, 0).Add(-10 * 24 * time.Hour)
 	o := wtmpOrigin
-	o.ReadAt, o.Birth = readAt, birth
+	o.ReadAt, o.Birth, o.ModTime = readAt, birth, readAt.Add(-time.Hour)
 	for _, c := range []struct {
 		name string
 		r    rec
@@ -47,6 +47,18 @@ func TestUnreal(t *testing.T) {
 		case c.why != "" && strings.ContainsAny(warns[0].Message, "\x1b\x01\xff"):
 			t.Errorf("%s: raw bytes in the warning %q", c.name, warns[0].Message)
 		}
+	}
+}
+
+// TestCopiedFileKeepsOldRecords: a wtmp copied by hand is born after its
+// last write: its birth bounds nothing, its old records are read.
+func TestCopiedFileKeepsOldRecords(t *testing.T) {
+	o := wtmpOrigin
+	o.ReadAt = time.Unix(t0, 0).Add(20 * 365 * 24 * time.Hour)
+	o.ModTime, o.Birth = o.ReadAt.Add(-time.Hour), o.ReadAt.Add(-time.Hour)
+	evs, warns, err := parse(rec{typ: UserProcess, pid: 7, line: "pts/0", user: "root", sec: t0}.bytes(t, LittleEndian384), o, Options{})
+	if err != nil || len(evs) != 1 || len(warns) != 0 {
+		t.Errorf("%d events, warnings %+v, %v", len(evs), warns, err)
 	}
 }
 

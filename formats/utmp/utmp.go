@@ -311,8 +311,9 @@ const (
 	// of the host and of the collector disagree), no further.
 	futureSlack = 24 * time.Hour
 	// beforeBirth: a record may be this far before its file was created (a
-	// rotated generation is born at one rotation and renamed at the next;
-	// a copy made by hand is younger than its records), no further.
+	// rotated generation is born at one rotation and renamed at the next),
+	// no further; a copy made by hand is younger than its records, and its
+	// birth bounds nothing (see unreal).
 	beforeBirth = 366 * 24 * time.Hour
 	// maxPID is the largest pid_max Linux allows (PID_MAX_LIMIT, 2^22).
 	maxPID = 1 << 22
@@ -352,7 +353,10 @@ func unreal(r Record, raw []byte, o timeline.Origin) string {
 	if !ref.IsZero() && t.After(ref.Add(futureSlack)) {
 		return fmt.Sprintf("its time %s is after %s %s", t.UTC().Format(time.RFC3339), refName, ref.UTC().Format(time.RFC3339))
 	}
-	if !o.Birth.IsZero() && t.Before(o.Birth.Add(-beforeBirth)) {
+	// the birth time bounds the records only for a file written after it
+	// was born: a copy (cp, a restored backup, files staged for --root) is
+	// born after its last write, or at it, and holds records of any age
+	if !o.Birth.IsZero() && o.Birth.Before(o.ModTime.Add(-time.Minute)) && t.Before(o.Birth.Add(-beforeBirth)) {
 		return fmt.Sprintf("its time %s is more than a year before the file was created (%s)", t.UTC().Format(time.RFC3339), o.Birth.UTC().Format(time.RFC3339))
 	}
 	return ""
