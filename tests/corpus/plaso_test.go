@@ -163,17 +163,13 @@ func analyze(t *testing.T) *result {
 		r.events = append(r.events, ev)
 		r.byEntry[ev.Cordon.Provenance.Entry] = append(r.byEntry[ev.Cordon.Provenance.Entry], ev)
 	}
-	ws, _ := filepath.Glob(filepath.Join(caseDir, "bundles", "*", "warnings.jsonl"))
-	for _, w := range ws {
-		b, err := os.ReadFile(w)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-			var wl timeline.Warning
-			if len(line) > 0 && json.Unmarshal(line, &wl) == nil {
-				r.warnings = append(r.warnings, wl)
+	for _, line := range bytes.Split(bytes.TrimSpace(run(t, cordon, "warnings", "--case", caseDir, "--format", "json")), []byte("\n")) {
+		var wl timeline.Warning
+		if len(line) > 0 {
+			if err := json.Unmarshal(line, &wl); err != nil {
+				t.Fatalf("cordon warnings: %v: %s", err, line)
 			}
+			r.warnings = append(r.warnings, wl)
 		}
 	}
 	var fs struct {
