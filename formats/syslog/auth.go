@@ -102,6 +102,34 @@ func programOf(prog string) string {
 	return p
 }
 
+// Interpret gives a message that program wrote the meaning auth-log lines
+// have, for logs that keep the program and the message apart (the
+// journal's SYSLOG_IDENTIFIER and MESSAGE). It reports whether the
+// message has one; when not, the event is left as it was.
+func Interpret(ev *timeline.Event, program, message string) bool {
+	scratch := *ev
+	scratch.Labels = map[string]string{}
+	scratch.Event.Action = "log-line"
+	if ev.Process != nil {
+		p := *ev.Process
+		scratch.Process = &p
+	}
+	interpret(&scratch, program, "", message)
+	if scratch.Event.Action == "log-line" {
+		return false
+	}
+	labels := ev.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for k, v := range scratch.Labels {
+		labels[k] = v
+	}
+	*ev = scratch
+	ev.Labels = labels
+	return true
+}
+
 // interpret sets the meaning of a message written by prog (pamModule:
 // the module of an old "prog(pam_unix)" tag).
 func interpret(ev *timeline.Event, prog, pamModule, msg string) {
