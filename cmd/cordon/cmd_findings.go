@@ -24,18 +24,8 @@ import (
 )
 
 func init() {
-	register(verb{name: "findings", summary: "run the detection rules and the correlation over a case and print what they find",
-		help: findingsHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o findingsOptions
-			o.addFlags(fs)
-			return o.run
-		}})
-	register(verb{name: "report", summary: "write the attack chain, findings and chain of custody (HTML, Markdown or JSON)",
-		help: reportHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o reportOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[findingsOptions]("findings", "run the detection rules and the correlation over a case and print what they find", findingsHelp)
+	registerVerb[reportOptions]("report", "write the attack chain, findings and chain of custody (HTML, Markdown or JSON)", reportHelp)
 }
 
 const findingsHelp = `cordon findings: run the detection rules and the correlation over a case

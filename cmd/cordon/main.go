@@ -58,6 +58,24 @@ type verb struct {
 
 var verbs = map[string]verb{}
 
+// options is what every verb's options struct is: its flags, and how it runs.
+type options interface {
+	addFlags(fs *pflag.FlagSet)
+	run(ctx context.Context, std stdio, args []string) error
+}
+
+// registerVerb registers a verb whose options are a T.
+func registerVerb[T any, P interface {
+	*T
+	options
+}](name, summary, help string) {
+	register(verb{name: name, summary: summary, help: help, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+		o := P(new(T))
+		o.addFlags(fs)
+		return o.run
+	}})
+}
+
 func register(v verb) {
 	if _, dup := verbs[v.name]; dup {
 		panic("cordon: verb " + v.name + " registered twice")
