@@ -84,10 +84,10 @@ func (c *Correlator) addAuth(b string, ev *timeline.Event) {
 	}
 	if failure {
 		st.failures++
-		if st.firstFail == nil || l.time.Before(st.firstFail.time) {
+		if st.firstFail == nil || compareLogins(&l, st.firstFail) < 0 {
 			st.firstFail = &l
 		}
-		if st.lastFail == nil || !l.time.Before(st.lastFail.time) {
+		if st.lastFail == nil || compareLogins(&l, st.lastFail) > 0 {
 			lc := l
 			st.lastFail = &lc
 		}
@@ -144,6 +144,14 @@ func (c *Correlator) addAct(b string, ev *timeline.Event) {
 	c.acts[k] = append(c.acts[k], userAct{time: ev.Timestamp, text: text, ref: refOf(ev)})
 }
 
+// compareLogins orders logins by time, then by their evidence: a total order.
+func compareLogins(a, b *login) int {
+	if c := a.time.Compare(b.time); c != 0 {
+		return c
+	}
+	return compareRefs(a.ref, b.ref)
+}
+
 // accessThreads builds a thread for each address that got in after a brute force.
 func (b *builder) accessThreads() []Thread {
 	keys := make([]string, 0, len(b.c.auth))
@@ -157,7 +165,7 @@ func (b *builder) accessThreads() []Thread {
 		if st.failures < bruteMin || len(st.successes) == 0 {
 			continue
 		}
-		sort.Slice(st.successes, func(i, j int) bool { return st.successes[i].time.Before(st.successes[j].time) })
+		sort.Slice(st.successes, func(i, j int) bool { return compareLogins(&st.successes[i], &st.successes[j]) < 0 })
 		var in *login
 		for i := range st.successes {
 			if !st.successes[i].time.Before(st.firstFail.time) {
@@ -223,8 +231,7 @@ func (b *builder) accessThread(st *ipAuth, in *login) Thread {
 			t.Tree = b.tree(&group{bundle: st.bundle, spawner: p}, under)
 		}
 	}
-	t.Steps = dedupe(steps)
-	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	t.Steps = sortSteps(steps)
 	if len(t.Steps) > 0 {
 		t.Steps[0].First = true
 		t.Golden = fmt.Sprintf("The last known-good state is before %s; the first anomalous event of this chain is: %s. Restore from images or backups made before it, and treat everything after it as untrusted.",

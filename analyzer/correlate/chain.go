@@ -173,6 +173,7 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 		}
 	}
 	b.res.Dropped = c.Dropped
+	c.sortKept()
 	b.linkProcesses()
 	b.buildSessions()
 	b.buildIndex()
@@ -188,7 +189,8 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 		b.res.Threads = append(b.res.Threads, b.thread(g))
 	}
 	b.res.Threads = append(b.res.Threads, b.accessThreads()...)
-	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
+	sort.SliceStable(b.res.Threads, func(i, j int) bool { return compareThreads(&b.res.Threads[i], &b.res.Threads[j]) < 0 })
+	b.res.Links = sortLinks(b.res.Links)
 	b.res.NewEgress = b.newEgress()
 	return b.res
 }
@@ -202,21 +204,20 @@ func (b *builder) linkProcesses() {
 			}
 		}
 		for _, p := range m {
-			sort.Slice(p.children, func(i, j int) bool { return p.children[i].start.Before(p.children[j].start) })
+			sort.Slice(p.children, func(i, j int) bool { return compareProcs(p.children[i], p.children[j]) < 0 })
 		}
 	}
 	for bundle, m := range b.c.recovered {
 		for pid, h := range m {
 			if p := b.c.procs[bundle][pid]; p != nil {
-				p.sha256 = h
+				p.sha256 = h.sha256
 			}
 		}
 	}
 }
 
 func (b *builder) buildSessions() {
-	evs := b.c.pg
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].time.Before(evs[j].time) })
+	evs := b.c.pg // sorted by sortKept
 	cur := map[string]*session{}
 	for i := range evs {
 		e := &evs[i]
@@ -538,13 +539,12 @@ func (b *builder) thread(g *group) Thread {
 		}
 	}
 	// First contact of each attacker address, anywhere in the case.
-	for ip := range attackers {
+	for _, ip := range sortedKeys(attackers) {
 		if fs, ok := b.c.addrFirst[ip]; ok {
 			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), fs.ref)
 		}
 	}
-	t.Steps = dedupe(steps)
-	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	t.Steps = sortSteps(steps)
 	if len(t.Steps) > maxSteps {
 		t.OmittedSteps = len(t.Steps) - maxSteps
 		t.Steps = t.Steps[:maxSteps]
@@ -559,10 +559,7 @@ func (b *builder) thread(g *group) Thread {
 	}
 	t.RootCause = b.rootCause(g, servicePort)
 	t.Tree = b.tree(g, members)
-	for ip := range attackers {
-		t.Attackers = append(t.Attackers, ip)
-	}
-	sort.Strings(t.Attackers)
+	t.Attackers = sortedKeys(attackers)
 	t.Rules, t.Score = b.score(&t)
 	if len(t.Attackers) > 0 {
 		t.Score += 20
@@ -652,7 +649,8 @@ func (b *builder) respawns(members []*proc) []Step {
 		for _, c := range p.children {
 			byExe[c.exe] = append(byExe[c.exe], c)
 		}
-		for exe, cs := range byExe {
+		for _, exe := range sortedKeys(byExe) {
+			cs := byExe[exe]
 			for i := 1; i < len(cs); i++ {
 				if cs[i].start.Sub(cs[i-1].start) <= respawnWindow {
 					out = append(out, Step{Time: cs[i].start, Stage: StageExecution,
@@ -830,20 +828,6 @@ func commOf(exe string) string {
 		exe = exe[:15]
 	}
 	return exe
-}
-
-func dedupe(steps []Step) []Step {
-	seen := map[string]bool{}
-	out := steps[:0]
-	for _, s := range steps {
-		k := s.Stage + "\x00" + s.Text
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, s)
-	}
-	return out
 }
 
 func mustTime(s string) time.Time {

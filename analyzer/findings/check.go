@@ -107,16 +107,25 @@ func keyOf(ev *timeline.Event, field string) string {
 	return v[0]
 }
 
-// sample keeps up to n events.
+// sample keeps up to n events: the earliest by timeline.Compare, whatever
+// order they come in; sorted() lists them in that order.
 type sample struct {
 	n   int
 	evs []timeline.Event
+	top int
 }
 
 func (s *sample) add(ev *timeline.Event) {
-	if len(s.evs) < s.n {
-		s.evs = append(s.evs, *ev)
+	if len(s.evs) == 0 {
+		s.top = -1
 	}
+	s.evs = keepSmallest(s.evs, &s.top, s.n, *ev, func(a, b timeline.Event) int { return timeline.Compare(&a, &b) })
+}
+
+func (s *sample) sorted() []timeline.Event {
+	sortEvents(s.evs)
+	s.top = -1
+	return s.evs
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

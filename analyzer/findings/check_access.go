@@ -74,7 +74,7 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 			k.fails = append(k.fails, ev.Timestamp)
 		}
 		k.first.add(ev)
-		if k.last == nil || !ev.Timestamp.Before(k.last.Timestamp) {
+		if k.last == nil || earlier(k.last, ev) {
 			c := *ev
 			k.last = &c
 		}
@@ -117,12 +117,12 @@ func (b *bruteForce) Results() []Instance {
 		}
 		sort.Strings(users)
 		sum := fmt.Sprintf("%s: %d failed logins from %s to %s (accounts: %s)", ip, len(k.fails), ts(k.fails[0]), ts(k.fails[len(k.fails)-1]), strings.Join(users, ", "))
-		evs := append([]timeline.Event{}, k.first.evs...)
+		evs := append([]timeline.Event{}, k.first.sorted()...)
 		if k.last != nil {
 			evs = append(evs, *k.last)
 		}
 		var in *timeline.Event
-		sort.Slice(k.successes, func(i, j int) bool { return k.successes[i].Timestamp.Before(k.successes[j].Timestamp) })
+		sortEvents(k.successes)
 		for i := range k.successes {
 			if !k.successes[i].Timestamp.Before(start) {
 				in = &k.successes[i]
@@ -175,7 +175,7 @@ func (f *firstSeen) Add(ev *timeline.Event) {
 		f.first[ip] = t
 	}
 	if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
-		if l := f.login[ip]; l == nil || t.Before(l.Timestamp) {
+		if l := f.login[ip]; l == nil || earlier(ev, l) {
 			c := *ev
 			f.login[ip] = &c
 		}
@@ -226,7 +226,7 @@ func (w *wtmpCheck) Results() []Instance {
 		return nil
 	}
 	return []Instance{{Summary: fmt.Sprintf("wtmp holds %d boot records and no login, while the logs record %d successful logins", w.nBoot, w.nLogin),
-		Evidence: append(append([]timeline.Event{}, w.boots.evs...), w.logins.evs...)}}
+		Evidence: append(append([]timeline.Event{}, w.boots.sorted()...), w.logins.sorted()...)}}
 }
 
 // disagreement: successful SSH logins with no wtmp login of the same
@@ -257,6 +257,7 @@ func (d *disagreement) Results() []Instance {
 		return nil
 	}
 	var out []Instance
+	sortEvents(d.auth)
 	for _, a := range d.auth {
 		found := false
 		for _, t := range d.wtmp[keyOf(&a, "user.name")] {
