@@ -197,10 +197,10 @@ func (b *builder) accessThread(st *ipAuth, in *login) Thread {
 		{Time: st.firstFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("first failed %s login from %s (as %q)", d, st.ip, st.firstFail.user), Evidence: []Ref{st.firstFail.ref}},
 		{Time: st.lastFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("%d failed %s logins from %s in all, the last at %s; accounts tried: %s",
 			st.failures, d, st.ip, st.lastFail.time.UTC().Format(time.RFC3339), strings.Join(tried, ", ")), Evidence: []Ref{st.firstFail.ref, st.lastFail.ref}},
-		{Time: in.time, Stage: StageInitialAccess, Text: fmt.Sprintf("%s login of %q from %s succeeded", d, in.user, st.ip), Evidence: []Ref{in.ref}},
+		{Time: in.time, Stage: StageInitialAccess, Kind: KindLogin, Text: fmt.Sprintf("%s login of %q from %s succeeded", d, in.user, st.ip), Evidence: []Ref{in.ref}},
 	}
 	if fs, ok := b.c.addrFirst[st.ip]; ok && fs.time.Before(st.firstFail.time) {
-		steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Text: fmt.Sprintf("first event naming %s in the case: %s", st.ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
+		steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Kind: KindFirstContact, Text: fmt.Sprintf("first event naming %s in the case: %s", st.ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
 	}
 	end := in.time.Add(actWindow)
 	for _, who := range []string{in.user, ""} {

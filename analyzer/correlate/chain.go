@@ -20,9 +20,23 @@ const (
 	StageImpact         = "command and control / impact"
 )
 
-// KindRespawn marks a step stating that a program was restarted after an
-// earlier instance ended.
-const KindRespawn = "respawn"
+// Kinds of the steps other code acts on (the report's first actions).
+const (
+	// KindRespawn marks a step stating that a program was restarted after
+	// an earlier instance ended: PID is the new instance, ParentPID the
+	// watchdog that restarted it.
+	KindRespawn = "respawn"
+	// KindDeletedExecutable marks a step stating that a process's
+	// executable was deleted while it ran: PID is the process, SHA256 the
+	// copy the collector recovered from memory ("" when none).
+	KindDeletedExecutable = "deleted-executable"
+	// KindLogin marks the login or authorized connection the intruder
+	// came in through.
+	KindLogin = "login"
+	// KindFirstContact marks the earliest event of the case naming an
+	// outside address of the thread.
+	KindFirstContact = "first-contact"
+)
 
 // respawnWindow is how soon after an instance's end a new one counts as
 // its respawn.
@@ -34,7 +48,12 @@ type Step struct {
 	Stage string    `json:"stage"`
 	// Kind names what a step states, for the steps other code acts on:
 	// KindRespawn; "" for the rest.
-	Kind     string `json:"kind,omitempty"`
+	Kind string `json:"kind,omitempty"`
+	// PID and ParentPID name the processes a step of a Kind is about.
+	PID       int64 `json:"pid,omitempty"`
+	ParentPID int64 `json:"parent_pid,omitempty"`
+	// SHA256 is the recovered executable's hash, for KindDeletedExecutable.
+	SHA256   string `json:"sha256,omitempty"`
 	Text     string `json:"text"`
 	Evidence []Ref  `json:"evidence"`
 	// First marks the chain's first anomalous event: the state just before
@@ -391,7 +410,8 @@ func (b *builder) thread(g *group) Thread {
 			add(sess.received.time, StageInitialAccess, fmt.Sprintf("PostgreSQL accepted a connection from %s (backend PID %d)", sess.client, sess.pid), sess.received.ref)
 		}
 		if sess.authorized != nil {
-			add(sess.authorized.time, StageInitialAccess, fmt.Sprintf("PostgreSQL authorized the connection from %s as %s", sess.client, who), sess.authorized.ref)
+			steps = append(steps, Step{Time: sess.authorized.time, Stage: StageInitialAccess, Kind: KindLogin,
+				Text: fmt.Sprintf("PostgreSQL authorized the connection from %s as %s", sess.client, who), Evidence: []Ref{sess.authorized.ref}})
 		}
 		if f := b.flowOf(sess); f != nil {
 			servicePort = f.dst.port
@@ -434,7 +454,7 @@ func (b *builder) thread(g *group) Thread {
 			logins = append(append([]*login{}, logins...), b.x.loginsByPID[bp{g.bundle, sp.parent.pid}]...)
 		}
 		for _, l := range logins {
-			add(l.time, StageInitialAccess, fmt.Sprintf("login of %q from %s", l.user, l.source), l.ref)
+			steps = append(steps, Step{Time: l.time, Stage: StageInitialAccess, Kind: KindLogin, Text: fmt.Sprintf("login of %q from %s", l.user, l.source), Evidence: []Ref{l.ref}})
 			if !isLocal(l.source) {
 				attackers[l.source] = true
 			}
@@ -500,7 +520,7 @@ func (b *builder) thread(g *group) Thread {
 				text += "; it is the file the attacker's statement wrote"
 				refs = append(refs, r)
 			}
-			add(p.start, StageDefenseEvasion, text, refs...)
+			steps = append(steps, Step{Time: p.start, Stage: StageDefenseEvasion, Kind: KindDeletedExecutable, PID: p.pid, SHA256: p.sha256, Text: text, Evidence: refs})
 		}
 		if p.name != "" && p.exe != "" && !strings.HasPrefix(p.exe, "/memfd:") && commOf(p.exe) != p.name {
 			add(p.start, StageDefenseEvasion, fmt.Sprintf("process %d calls itself %q but runs %q", p.pid, p.name, p.exe), p.ref)
@@ -541,7 +561,8 @@ func (b *builder) thread(g *group) Thread {
 	// First contact of each attacker address, anywhere in the case.
 	for _, ip := range sortedKeys(attackers) {
 		if fs, ok := b.c.addrFirst[ip]; ok {
-			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), fs.ref)
+			steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Kind: KindFirstContact,
+				Text: fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
 		}
 	}
 	t.Steps = sortSteps(steps)
@@ -661,7 +682,7 @@ func (b *builder) respawns(members []*proc) []Step {
 		}
 		for _, c := range p.children {
 			for _, prev := range b.endedBefore(c) {
-				out = append(out, Step{Time: c.start, Stage: StagePersistence, Kind: KindRespawn,
+				out = append(out, Step{Time: c.start, Stage: StagePersistence, Kind: KindRespawn, PID: c.pid, ParentPID: p.pid,
 					Text: fmt.Sprintf("%q (PID %d) restarted %q as PID %d %s after an earlier instance's connection %s -> %s ended (no process held it at collection): a watchdog respawn",
 						p.name, p.pid, c.exe, c.pid, c.start.Sub(prev.last).Round(time.Millisecond), prev.src, prev.dst),
 					Evidence: []Ref{prev.ref, c.ref}})

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,13 +19,12 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/report"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
-	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
 	register(verb{name: "findings", summary: "verify bundles and print what the detection rules find in them", run: runFindings})
-	register(verb{name: "report", summary: "verify bundles and write the findings and chain of custody as HTML or JSON", run: runReport})
+	register(verb{name: "report", summary: "verify bundles and write the findings and chain of custody as HTML, Markdown or JSON", run: runReport})
 }
 
 const findingsHelp = `cordon findings: run the detection rules and the correlation over a case
@@ -55,7 +55,7 @@ Flags:
 const reportHelp = `cordon report: write the attack chain, findings and chain of custody
 
 Usage:
-  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME]
+  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME] [--generated-at TIME|now]
   cordon report BUNDLE... [--case DIR] -o report.html
 
 One self-contained HTML file (no external fetches, strict
@@ -64,6 +64,9 @@ JSON: a summary, the attack chain with its first anomalous event, a
 timeline picture, the process tree around the suspect processes, the
 findings with their evidence, and the chain of custody with every entry's
 hash. The format follows the file name (.html, .md, .json) unless --format.
+The report is dated by its evidence (the end of the latest collection), so
+the same case gives the same bytes; --generated-at now (or
+SOURCE_DATE_EPOCH) adds the time it was made.
 
 Examples:
   cordon report --case IR-031 -o report.html
@@ -166,24 +169,14 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 }
 
 func reportBundle(cb analyzer.CaseBundle) report.Bundle {
-	b := report.Bundle{EvidenceID: cb.EvidenceID, Path: cb.Path, SHA256: cb.SHA256, KeyID: cb.KeyID,
-		Verification: cb.Verification, Trust: cb.Trust}
-	if cb.Unverified {
-		b.Verification += " (analyzed with --force: UNVERIFIED)"
-	}
-	if cb.Trust == bundle.TrustSelfSigned {
-		b.Trust = "self-signed: compare fingerprint " + cb.KeyID + " with the custody form"
-	}
 	c := cb.Custody
-	b.Examiner, b.Host, b.Start, b.End = c.Examiner, c.Host.Hostname, c.Host.ClockStart, c.Host.ClockEnd
-	b.ToolVersion = c.Collector.Name + " " + c.Collector.Version
-	if c.Host.ClockOffsetSeconds != nil {
-		b.ClockOffset = fmt.Sprintf("%+.3f s against %s", *c.Host.ClockOffsetSeconds, c.Host.ReferenceTime.Format(time.RFC3339))
-	} else {
-		b.ClockOffset = "not measured (no --reference-time)"
-	}
+	b := report.Bundle{EvidenceID: cb.EvidenceID, Path: cb.Path, SHA256: cb.SHA256, KeyID: cb.KeyID,
+		Verification: cb.Verification, Unverified: cb.Unverified, Trust: cb.Trust,
+		Examiner: c.Examiner, Host: c.Host.Hostname, Start: c.Host.ClockStart, End: c.Host.ClockEnd,
+		ClockOffsetSeconds: c.Host.ClockOffsetSeconds, ReferenceTime: c.Host.ReferenceTime,
+		ToolVersion: c.Collector.Name + " " + c.Collector.Version, Options: c.Options}
 	for _, st := range cb.Settings {
-		b.ParserSettings = append(b.ParserSettings, fmt.Sprintf("%s = %q (from %s)", st.Name, st.Value, st.From))
+		b.ParserSettings = append(b.ParserSettings, report.Setting{Name: st.Name, Value: st.Value, From: st.From})
 	}
 	for _, r := range cb.Entries {
 		b.Entries = append(b.Entries, report.Entry{Name: r.Name, SHA256: r.SHA256, Size: r.Size})
@@ -294,9 +287,10 @@ func printChain(w io.Writer, ch correlate.Result) {
 
 func runReport(args []string, stdout, stderr io.Writer) int {
 	var o analyzeOptions
-	var out, format, caseName string
+	var out, format, caseName, generatedAt string
 	fs := newFlagSet("report", reportHelp, stderr)
 	o.addFlags(fs)
+	fs.StringVar(&generatedAt, "generated-at", "", "state when the report was made: an RFC 3339 time, or \"now\" (default: SOURCE_DATE_EPOCH when set, else not stated, so the same case gives the same bytes)")
 	fs.StringVarP(&out, "output", "o", "", "write the report to FILE (never overwritten)")
 	fs.StringVar(&format, "format", "", "html, md or json (default: from the file name)")
 	fs.StringVar(&caseName, "title", "", "the case's name in the report (default: the case directory's name)")
@@ -324,6 +318,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "cordon report: --format %q: want html, md or json\n", format)
 		return exitUsage
 	}
+	generated, err := reportTime(generatedAt, os.Getenv("SOURCE_DATE_EPOCH"), time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "cordon report: %s\n", safeterm.Escape(err.Error()))
+		return exitUsage
+	}
 	a, err := investigate(fs.Args(), o)
 	if err != nil {
 		fmt.Fprintf(stderr, "cordon report: %s\n", safeterm.Escape(err.Error()))
@@ -337,7 +336,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			caseName = a.bundles[0].EvidenceID
 		}
 	}
-	r := report.Build(caseName, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, time.Now())
+	r := report.Build(caseName, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, generated)
 	r.Notes = append(r.Notes, a.notes...)
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
@@ -372,4 +371,28 @@ func short(s string, n int) string {
 		n--
 	}
 	return s[:n] + "…"
+}
+
+// reportTime is the generation time a report states: --generated-at (an
+// RFC 3339 time, or "now"), else SOURCE_DATE_EPOCH (seconds since 1970, the
+// reproducible-builds convention), else none: the report is then dated by
+// its evidence alone and the same case gives the same bytes.
+func reportTime(flag, epoch string, now time.Time) (time.Time, error) {
+	switch {
+	case flag == "now":
+		return now, nil
+	case flag != "":
+		t, err := time.Parse(time.RFC3339, flag)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("--generated-at %q: want an RFC 3339 time or \"now\"", flag)
+		}
+		return t, nil
+	case epoch != "":
+		n, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
+		}
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, nil
 }
