@@ -16,6 +16,7 @@ var funcs = template.FuncMap{
 	"indent":       func(n int) string { return strings.Repeat("    ", n) },
 	"add":          func(a, b int) int { return a + b },
 	"utc":          timeUTC,
+	"evtime":       evidenceTime,
 	"verification": verificationText,
 	"trust":        trustText,
 	"clock":        clockText,
@@ -120,7 +121,7 @@ Every statement cites the signed bundle entry it rests on as <code>entry:line</c
 {{with .Evidence}}<p class="meta">{{if $sec}}Evidence from bundle <code>{{$sec}}</code>{{else}}Evidence from several bundles{{end}}:</p>
 <table><colgroup><col class="time"><col><col class="where"></colgroup>
 <thead><tr><th>time (UTC)</th><th>event</th><th>where</th></tr></thead><tbody>
-{{range .}}<tr><td>{{.Time}}</td><td><code>{{.Message}}</code></td><td>{{template "cite" ($.C.Cite $sec .)}}</td></tr>
+{{range .}}<tr><td>{{evtime .Time}}</td><td><code>{{.Message}}</code></td><td>{{template "cite" ($.C.Cite $sec .)}}</td></tr>
 {{end}}</tbody></table>{{end}}</section>
 {{else}}<p>No findings.</p>{{end}}
 {{with .R.Links}}<h2 id="joins">Joins between sources</h2><table><colgroup><col class="kind"><col></colgroup><thead><tr><th>kind</th><th>what, and where it is written</th></tr></thead><tbody>

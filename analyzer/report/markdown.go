@@ -141,7 +141,7 @@ func Markdown(w io.Writer, r Report) error {
 		}
 		p("\n| time | event | where |\n|---|---|---|\n")
 		for _, x := range f.Evidence {
-			p("| %s | %s | %s |\n", e(x.Time), e(x.Message), e(c.cite(sec, x).Text))
+			p("| %s | %s | %s |\n", e(evidenceTime(x.Time)), e(x.Message), e(c.cite(sec, x).Text))
 		}
 	}
 	if len(r.Findings) == 0 {

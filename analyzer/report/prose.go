@@ -23,6 +23,19 @@ func timeUTC(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05.000Z")
 }
 
+// evidenceTime writes an evidence time (RFC 3339 text) as timeUTC does;
+// text that is no time is kept as it is.
+func evidenceTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	if t.Year() < 1971 {
+		return "no time"
+	}
+	return timeUTC(t)
+}
+
 // verificationText says what verifying the bundle found.
 func verificationText(b Bundle) string {
 	var s string

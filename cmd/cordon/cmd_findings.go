@@ -169,17 +169,10 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 }
 
 func reportBundle(cb analyzer.CaseBundle) report.Bundle {
-	c := cb.Custody
 	b := report.Bundle{EvidenceID: cb.EvidenceID, Path: cb.Path, SHA256: cb.SHA256, KeyID: cb.KeyID,
-		Verification: cb.Verification, Unverified: cb.Unverified, Trust: cb.Trust,
-		Examiner: c.Examiner, Host: c.Host.Hostname, Start: c.Host.ClockStart, End: c.Host.ClockEnd,
-		ClockOffsetSeconds: c.Host.ClockOffsetSeconds, ReferenceTime: c.Host.ReferenceTime,
-		ToolVersion: c.Collector.Name + " " + c.Collector.Version, Options: c.Options}
+		Verification: cb.Verification, Unverified: cb.Unverified, Trust: cb.Trust}.WithCustody(cb.Custody, cb.Entries)
 	for _, st := range cb.Settings {
 		b.ParserSettings = append(b.ParserSettings, report.Setting{Name: st.Name, Value: st.Value, From: st.From})
-	}
-	for _, r := range cb.Entries {
-		b.Entries = append(b.Entries, report.Entry{Name: r.Name, SHA256: r.SHA256, Size: r.Size})
 	}
 	return b
 }
