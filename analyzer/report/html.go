@@ -43,7 +43,7 @@ code,pre,.cite{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size
 code{white-space:pre-wrap;overflow-wrap:anywhere}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fafafa;border:1px solid #ddd;padding:.5rem;margin:.3rem 0}
 .cites{margin-top:.15rem;color:#444}
-.cite{color:#1a4d8f;text-decoration:none;margin-right:.8em;overflow-wrap:anywhere}
+.cite{display:inline-block;max-width:100%;color:#1a4d8f;text-decoration:none;margin-right:.8em;overflow-wrap:anywhere}
 a.cite:hover{text-decoration:underline}
 .badge{display:inline-block;min-width:4.6em;text-align:center;padding:.05em .45em;border-radius:.3em;color:#fff;font-size:.78em;font-weight:700;letter-spacing:.04em;vertical-align:.1em;margin-right:.4em}
 .sev-critical{background:#b00020}.sev-high{background:#d84315}.sev-medium{background:#9a6b00}.sev-low{background:#1565c0}.sev-info{background:#607d8b}
