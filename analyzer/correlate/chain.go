@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/internal/clip"
 )
 
 // Attack stages, in the words of MITRE ATT&CK's tactics.
@@ -856,15 +857,8 @@ func mustTime(s string) time.Time {
 	return t
 }
 
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
+// cut shortens s to about n bytes on a rune boundary.
+func cut(s string, n int) string { return clip.Cut(s, n) }
 
 // summarizeIndicators makes one step of what a process's memory and
 // recovered executable hold: each kind with its distinct values (a few),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/clip"
 )
 
 // timeUTC is how the report writes an instant.
@@ -255,15 +256,7 @@ func firstClause(s string, n int) string {
 }
 
 // cut shortens s to about n bytes on a rune boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
+func cut(s string, n int) string { return clip.Cut(s, n) }
 
 func sortedKeys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
