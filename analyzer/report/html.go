@@ -82,7 +82,7 @@ Every statement cites the signed bundle entry it rests on as <code>entry:line</c
 {{range .R.Bundles}}{{if .Unverified}}<p class="note">UNVERIFIED: {{.EvidenceID}} ({{.Path}}) is {{verification .}}.</p>{{end}}{{end}}
 {{range .R.Notes}}<p class="note">{{.}}</p>{{end}}
 <section class="summary" id="summary"><h2>Summary</h2>
-<dl>{{range .Summary}}<dt>{{.Label}}</dt><dd>{{.Text}}{{with .Refs}} <span class="cites">{{range .}}{{template "cite" ($.C.Cite $.Main .)}}{{end}}</span>{{end}}</dd>
+<dl>{{range .Summary}}<dt>{{.Label}}</dt><dd>{{if .Step}}{{.Step}}. {{end}}{{.Text}}{{with .Refs}} <span class="cites">{{range .}}{{template "cite" ($.C.Cite $.Main .)}}{{end}}</span>{{end}}</dd>
 {{end}}</dl></section>
 {{with .Pic}}<h2 id="timeline">Timeline</h2>
 <svg viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="the attack chain and the findings over time, UTC">

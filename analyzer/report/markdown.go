@@ -69,11 +69,18 @@ func Markdown(w io.Writer, r Report) error {
 		if l.Label != "" {
 			label = "**" + e(l.Label) + ":** "
 		}
-		line := label + e(l.Text)
+		line := e(l.Text)
 		if len(l.Refs) > 0 {
 			line += " (" + cites(main, l.Refs, ", ") + ")"
 		}
-		p("- %s\n", line)
+		if l.Step > 0 {
+			if label != "" {
+				p("- %s\n", strings.TrimSpace(label))
+			}
+			p("    %d. %s\n", l.Step, line)
+			continue
+		}
+		p("- %s%s\n", label, line)
 	}
 	p("\n## Attack chain\n")
 	for i, t := range r.Threads {

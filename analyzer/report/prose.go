@@ -125,6 +125,7 @@ type summaryLine struct {
 	Label string
 	Text  string
 	Refs  []Ref
+	Step  int // a numbered step of the line above (first actions), 0 if not
 }
 
 // summaryLines makes the summary's sentences, in the order a lead asks:
@@ -134,7 +135,7 @@ func summaryLines(r Report) []summaryLine {
 	s := r.Summary
 	var out []summaryLine
 	add := func(label, text string, refs ...Ref) {
-		out = append(out, summaryLine{label, text, refs})
+		out = append(out, summaryLine{Label: label, Text: text, Refs: refs})
 	}
 	if s.WhatHappened != "" {
 		add("What happened", s.WhatHappened+".")
@@ -165,11 +166,11 @@ func summaryLines(r Report) []summaryLine {
 		add("Recovered", strings.Join(parts, "; ")+".", refs...)
 	}
 	for i, a := range s.FirstActions {
-		label := ""
+		l := summaryLine{Text: actionText(a), Step: i + 1}
 		if i == 0 {
-			label = "What to do first"
+			l.Label = "What to do first"
 		}
-		add(label, fmt.Sprintf("%d. %s", i+1, actionText(a)))
+		out = append(out, l)
 	}
 	if len(r.Findings) == 0 {
 		add("Findings", "No rule matched the events of this case.")
