@@ -47,8 +47,9 @@ const respawnWindow = 30 * time.Second
 type Step struct {
 	Time  time.Time `json:"time"`
 	Stage string    `json:"stage"`
-	// Kind names what a step states, for the steps other code acts on:
-	// KindRespawn; "" for the rest.
+	// Kind names what a step states, for the steps other code acts on
+	// (KindRespawn, KindDeletedExecutable, KindLogin, KindFirstContact);
+	// "" for the rest.
 	Kind string `json:"kind,omitempty"`
 	// PID and ParentPID name the processes a step of a Kind is about.
 	PID       int64 `json:"pid,omitempty"`
