@@ -197,10 +197,8 @@ type Provenance struct {
 	SHA256 string `json:"entry_sha256,omitempty"`
 }
 
-// Where names the place of the record in its entry, as every report and
-// terminal line cites it: "entry:line" for a line of text, "entry@offset"
-// for a record found by its byte offset. It is the one rendering of a
-// place; the bundle is named separately, once per section.
+// Where is the place in the bundle a record was read from, as every output
+// cites it: "entry:line" for text, "entry@offset" for binary records.
 func (p Provenance) Where() string {
 	if p.Line > 0 {
 		return p.Entry + ":" + strconv.FormatInt(p.Line, 10)

@@ -87,10 +87,8 @@ type Thread struct {
 	RootCause []Step     `json:"root_cause,omitempty"`
 	Tree      []TreeLine `json:"process_tree"`
 	Rules     []string   `json:"rules,omitempty"` // findings whose evidence is in this thread
-	// Golden states the last known-good point, from the first anomalous
-	// step, for a terminal. It is a sentence: JSON holds the step itself
-	// (first_anomalous), and reports write their own.
-	Golden string `json:"-"`
+	// Golden states the last known-good point, from the first anomalous step.
+	Golden string `json:"golden,omitempty"`
 	// OmittedSteps counts the latest steps beyond maxSteps, left out.
 	OmittedSteps int `json:"omitted_steps,omitempty"`
 }

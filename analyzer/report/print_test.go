@@ -19,8 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/analyzertest"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/investigation"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
 	"github.com/cordon-forensics/cordon/internal/testenv"
@@ -30,21 +32,12 @@ import (
 // cordon report does.
 func sampleReport(t *testing.T) report.Report {
 	t.Helper()
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "case")
-	if _, err := analyzer.AnalyzeBundle(ctx, dir, filepath.Join("..", "..", "samples", "incident.cordon"), analyzer.AnalyzeOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := analyzer.OpenCase(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := analyzertest.Analyze(t, pipeline.Options{}, filepath.Join("..", "..", "samples", "incident.cordon"))
 	rs, err := findings.LoadRules(rules.FS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := analyzer.Investigate(ctx, c, rs)
+	inv, err := investigation.Investigate(context.Background(), c, rs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func verificationText(b Bundle) string {
 	case bundle.StatusFailed:
 		s = "FAILED: something was altered, added, removed, reordered or forged"
 	default:
-		s = "not verified (" + b.Verification + ")"
+		s = "not verified (" + string(b.Verification) + ")"
 	}
 	if b.Unverified {
 		s += "; analyzed with --force: UNVERIFIED, nothing resting on it is covered by a signature"
@@ -66,7 +66,7 @@ func trustText(b Bundle) string {
 	case bundle.TrustNone:
 		return "no valid signature"
 	}
-	return "trust unknown (" + b.Trust + ")"
+	return "trust unknown (" + string(b.Trust) + ")"
 }
 
 // evidenceLine is the summary's line for one bundle.

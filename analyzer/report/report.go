@@ -23,6 +23,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/formats/bundle"
 )
 
 // Entry is one bundle entry's name and hash, for the custody appendix.
@@ -44,19 +45,18 @@ type Bundle struct {
 	EvidenceID string `json:"evidence_id"`
 	Path       string `json:"path"`
 	SHA256     string `json:"sha256"`
-	// Verification is the outcome of verifying the bundle:
-	// bundle.StatusIntact, StatusIncomplete or StatusFailed.
-	Verification string `json:"verification"`
+	// Verification is the outcome of verifying the bundle.
+	Verification bundle.Status `json:"verification"`
 	// Unverified is true when a bundle that is not intact was analyzed
 	// with --force: nothing that rests on it is covered by a signature.
 	Unverified bool   `json:"unverified,omitempty"`
 	KeyID      string `json:"key_id"`
-	// Trust is bundle.TrustTrusted, TrustSelfSigned or TrustNone.
-	Trust    string    `json:"trust"`
-	Examiner string    `json:"examiner"`
-	Host     string    `json:"host"`
-	Start    time.Time `json:"collection_start"`
-	End      time.Time `json:"collection_end"`
+	// Trust is whose signature the bundle carries.
+	Trust    bundle.Trust `json:"trust"`
+	Examiner string       `json:"examiner"`
+	Host     string       `json:"host"`
+	Start    time.Time    `json:"collection_start"`
+	End      time.Time    `json:"collection_end"`
 	// ClockOffsetSeconds is the host clock minus the reference time the
 	// responder gave (nil: not measured).
 	ClockOffsetSeconds *float64  `json:"host_clock_offset_seconds,omitempty"`

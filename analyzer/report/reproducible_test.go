@@ -7,7 +7,6 @@ package report_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"path/filepath"
@@ -15,9 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/analyzertest"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
 	"github.com/cordon-forensics/cordon/timeline"
@@ -27,20 +28,8 @@ import (
 // returns its events in the case's order.
 func sampleEvents(t *testing.T) []timeline.Event {
 	t.Helper()
-	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "case")
-	if _, err := analyzer.AnalyzeBundle(ctx, dir, filepath.Join("..", "..", "samples", "incident.cordon"), analyzer.AnalyzeOptions{Force: true}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := analyzer.OpenCase(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	var evs []timeline.Event
-	if err := c.Events(ctx, analyzer.Query{}, func(ev timeline.Event) error { evs = append(evs, ev); return nil }); err != nil {
-		t.Fatal(err)
-	}
+	c := analyzertest.Analyze(t, pipeline.Options{Force: true}, filepath.Join("..", "..", "samples", "incident.cordon"))
+	evs := analyzertest.Events(t, c, casestore.Query{})
 	if len(evs) < 1000 {
 		t.Fatalf("the sample case has %d events", len(evs))
 	}
