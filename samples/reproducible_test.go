@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestSameBundleSameBytes runs cordon findings --json and cordon report
+// TestSameBundleSameBytes runs cordon findings --format json and cordon report
 // (JSON, Markdown, HTML) twice on the checked-in bundle, each run
 // analyzing it afresh into its own temporary case: the outputs must be
 // byte-identical. The report is dated by its evidence unless asked
@@ -35,7 +35,7 @@ func TestSameBundleSameBytes(t *testing.T) {
 		return out.Bytes()
 	}
 	outputs := func(dir string, extraEnv ...string) map[string][]byte {
-		got := map[string][]byte{"findings --json": run(extraEnv, "findings", "--json", "incident.cordon")}
+		got := map[string][]byte{"findings --format json": run(extraEnv, "findings", "--format", "json", "incident.cordon")}
 		for _, ext := range []string{"json", "md", "html"} {
 			p := filepath.Join(dir, "r."+ext)
 			run(extraEnv, "report", "incident.cordon", "-o", p)
