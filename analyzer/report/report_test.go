@@ -44,7 +44,7 @@ func TestJSONHoldsTypedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := got.Bundles[0]
-	if b["verification"] != bundle.StatusIncomplete || b["trust"] != bundle.TrustSelfSigned || b["unverified"] != true || b["host_clock_offset_seconds"] != 0.4 {
+	if b["verification"] != string(bundle.StatusIncomplete) || b["trust"] != string(bundle.TrustSelfSigned) || b["unverified"] != true || b["host_clock_offset_seconds"] != 0.4 {
 		t.Errorf("bundle JSON: %v", b)
 	}
 	for _, prose := range []string{"compare the fingerprint", "UNVERIFIED", "analyzed with --force", " s against ", "What happened", "Stop the watchdog"} {
