@@ -124,7 +124,7 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 			k.attempts = append(k.attempts, a)
 		}
 		k.first.add(ev)
-		if k.last == nil || !ev.Timestamp.Before(k.last.Timestamp) {
+		if k.last == nil || earlier(k.last, ev) {
 			c := keep(ev)
 			k.last = &c
 		}
@@ -248,12 +248,12 @@ func (b *bruteForce) Results() []Instance {
 		sort.Strings(us)
 		sum := fmt.Sprintf("%s: %d failed login attempts from %s to %s (accounts: %s); counted from %d failure lines and records: %s",
 			ip, total, ts(atts[0].t), ts(atts[len(atts)-1].t), strings.Join(us, ", "), lines, b.howCounted())
-		evs := append([]timeline.Event{}, k.first.evs...)
+		evs := append([]timeline.Event{}, k.first.sorted()...)
 		if k.last != nil {
 			evs = append(evs, *k.last)
 		}
 		var in *timeline.Event
-		sort.Slice(k.successes, func(i, j int) bool { return k.successes[i].Timestamp.Before(k.successes[j].Timestamp) })
+		sortEvents(k.successes)
 		for i := range k.successes {
 			if !k.successes[i].Timestamp.Before(start) {
 				in = &k.successes[i]
@@ -312,7 +312,7 @@ func (f *firstSeen) Add(ev *timeline.Event) {
 		f.first[ip] = t
 	}
 	if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
-		if l := f.login[ip]; l == nil || t.Before(l.Timestamp) {
+		if l := f.login[ip]; l == nil || earlier(ev, l) {
 			c := keep(ev)
 			f.login[ip] = &c
 		}
@@ -363,7 +363,7 @@ func (w *wtmpCheck) Results() []Instance {
 		return nil
 	}
 	return []Instance{{Summary: fmt.Sprintf("wtmp holds %d boot records and no login, while the logs record %d successful logins", w.nBoot, w.nLogin),
-		Evidence: append(append([]timeline.Event{}, w.boots.evs...), w.logins.evs...)}}
+		Evidence: append(append([]timeline.Event{}, w.boots.sorted()...), w.logins.sorted()...)}}
 }
 
 // disagreement: successful SSH logins with no wtmp login of the same
@@ -394,6 +394,7 @@ func (d *disagreement) Results() []Instance {
 		return nil
 	}
 	var out []Instance
+	sortEvents(d.auth)
 	for _, a := range d.auth {
 		found := false
 		for _, t := range d.wtmp[keyOf(&a, "user.name")] {

@@ -70,16 +70,16 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 
 func (c *lastlogCheck) Results() []Instance {
 	var out []Instance
-	sort.Slice(c.last, func(i, j int) bool { return keyOf(&c.last[i], "user.name") < keyOf(&c.last[j], "user.name") })
+	sortEvents(c.last)
+	sort.SliceStable(c.last, func(i, j int) bool { return keyOf(&c.last[i], "user.name") < keyOf(&c.last[j], "user.name") })
 	for i := range c.last {
 		ll := &c.last[i]
 		u := keyOf(ll, "user.name")
 		var latest, near *timeline.Event
+		sortEvents(c.logins[u])
 		for j := range c.logins[u] {
 			l := &c.logins[u][j]
-			if latest == nil || l.Timestamp.After(latest.Timestamp) {
-				latest = l
-			}
+			latest = l // sorted: the last is the latest
 			if d := l.Timestamp.Sub(ll.Timestamp); d >= -c.slack && d <= c.slack {
 				near = l
 			}
@@ -140,6 +140,7 @@ func (c *btmpCheck) Results() []Instance {
 		evs []timeline.Event
 	}
 	by := map[string]*miss{}
+	sortEvents(c.fails)
 	for i := range c.fails {
 		f := &c.fails[i]
 		if f.Timestamp.Before(c.start) || f.Timestamp.After(c.end) {
