@@ -20,6 +20,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
@@ -82,7 +83,10 @@ interrupted (no report file, no temporary case left).
 type analysis struct {
 	inv     *investigation.Investigation
 	bundles []report.Bundle
-	notes   []string
+	notes   []string // for the terminal and the report
+	// unverified says, for the terminal, which bundles were forced (the
+	// report says it from the bundles' typed records).
+	unverified []string
 }
 
 // judgeOptions are what findings and report share: a case, or bundles to
@@ -149,7 +153,7 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 	a := &analysis{inv: inv}
 	for _, b := range inv.Bundles {
 		if b.Unverified {
-			a.notes = append(a.notes, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
+			a.unverified = append(a.unverified, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
 		}
 		if b.Warnings > 0 || len(b.ParseErrors) > 0 {
 			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon warnings --case DIR lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
@@ -190,7 +194,7 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	if err != nil {
 		return err
 	}
-	for _, n := range a.notes {
+	for _, n := range append(a.unverified, a.notes...) {
 		fmt.Fprintf(std.err, "cordon findings: %s\n", safeterm.Escape(n))
 	}
 	out, err := o.output.open(std.out)
@@ -213,10 +217,10 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 		fmt.Fprintf(out, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
 			safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
 		for _, in := range f.Instances {
-			fmt.Fprintf(out, "  - %s\n", short(safeterm.Escape(in), 400))
+			fmt.Fprintf(out, "  - %s\n", clip.Cut(safeterm.Escape(in), 400))
 		}
 		for _, e := range f.Evidence {
-			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), short(safeterm.Escape(e.Message), 240))
+			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), clip.Cut(safeterm.Escape(e.Message), 240))
 		}
 	}
 	if len(a.inv.Findings) == 0 {
@@ -247,13 +251,13 @@ func printChain(w io.Writer, ch correlate.Result) {
 			if len(s.Evidence) > 0 {
 				where = s.Evidence[0].Provenance.Where()
 			}
-			fmt.Fprintf(w, "%s %s  %-28s %s  [%s]\n", mark, s.Time.UTC().Format("2006-01-02T15:04:05.000Z"), s.Stage, short(safeterm.Escape(s.Text), 400), safeterm.Escape(where))
+			fmt.Fprintf(w, "%s %s  %-28s %s  [%s]\n", mark, s.Time.UTC().Format("2006-01-02T15:04:05.000Z"), s.Stage, clip.Cut(safeterm.Escape(s.Text), 400), safeterm.Escape(where))
 		}
 		for _, s := range t.RootCause {
-			fmt.Fprintf(w, "   root cause: %s\n", short(safeterm.Escape(s.Text), 400))
+			fmt.Fprintf(w, "   root cause: %s\n", clip.Cut(safeterm.Escape(s.Text), 400))
 		}
 		if t.Golden != "" {
-			fmt.Fprintf(w, "   golden point: %s\n", short(safeterm.Escape(t.Golden), 600))
+			fmt.Fprintf(w, "   golden point: %s\n", clip.Cut(safeterm.Escape(t.Golden), 600))
 		}
 	}
 }
@@ -347,15 +351,4 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 	}
 	fmt.Fprintf(std.out, "wrote %s: %d findings, %d attack threads, from %d bundles\n", safeterm.Escape(o.output.path), len(a.inv.Findings), len(a.inv.Chain.Threads), len(a.bundles))
 	return nil
-}
-
-// short cuts an escaped line for a terminal (the JSON and the report keep it whole).
-func short(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
