@@ -1,0 +1,154 @@
+package export_test
+
+// case_test.go builds the cases the engine tests export: the reenacted
+// incident's bundle (samples/incident.cordon) analyzed into a case, and a
+// fleet case holding it with two more hosts whose auth logs are parsed by
+// Cordon's real syslog parser. It also counts what Cordon itself says is
+// in a case, per host and per dataset, to compare with what an engine
+// holds.
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/export"
+	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/rules"
+	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+var sampleBundle = filepath.Join("..", "..", "samples", "incident.cordon")
+
+// analyzeInto analyzes bundles into a new case and returns its directory.
+func analyzeInto(t testing.TB, bundles ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "case")
+	for _, b := range bundles {
+		if _, err := analyzer.AnalyzeBundle(context.Background(), dir, b, analyzer.AnalyzeOptions{Analyzer: "cordon test"}); err != nil {
+			t.Fatalf("analyzing %s: %v", b, err)
+		}
+	}
+	return dir
+}
+
+// authLogBundle writes a bundle of host holding /var/log/auth.log with n
+// sshd lines from November 2026 (failures, then an accepted login now and
+// then), and returns its path.
+func authLogBundle(t testing.TB, dir, host string, n int) string {
+	t.Helper()
+	_, priv, err := bundle.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, host+".cordon")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, err := bundle.NewWriter(f, bundle.Options{Key: priv, Ephemeral: true, EvidenceID: "ev-" + host, Collector: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	var sb strings.Builder
+	for i := range n {
+		ts := start.Add(time.Duration(i) * 3 * time.Second).Format("Jan _2 15:04:05")
+		pid := 2000 + i%500
+		ip := fmt.Sprintf("198.51.100.%d", 1+i%50)
+		if i%97 == 96 {
+			fmt.Fprintf(&sb, "%s %s sshd[%d]: Accepted publickey for deploy from %s port %d ssh2: ED25519 SHA256:abc%d\n", ts, host, pid, ip, 40000+i%20000, i)
+		} else {
+			fmt.Fprintf(&sb, "%s %s sshd[%d]: Failed password for invalid user admin%d from %s port %d ssh2\n", ts, host, pid, i%7, ip, 40000+i%20000)
+		}
+	}
+	mtime := start.Add(time.Duration(n) * 3 * time.Second)
+	if _, err := w.AddBytes(bundle.EntryMeta{Name: "fs/var/log/auth.log", HostPath: "/var/log/auth.log", Source: "logs",
+		Original: &bundle.FileInfo{Type: "file", Mtime: mtime, Size: int64(sb.Len())}}, []byte(sb.String())); err != nil {
+		t.Fatal(err)
+	}
+	clock := mtime.Add(time.Hour)
+	if _, err := w.Close(bundle.Custody{EvidenceID: "ev-" + host, Examiner: "go test",
+		Host: bundle.HostFacts{Hostname: host, TimeZone: "UTC", ClockStart: clock, ClockEnd: clock.Add(time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fleetCase is the incident's bundle and two more hosts: 3 bundles.
+func fleetCase(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	return analyzeInto(t, sampleBundle, authLogBundle(t, dir, "build-02", 12000), authLogBundle(t, dir, "build-03", 3000))
+}
+
+// openCase opens a case, closed at cleanup.
+func openCase(t testing.TB, dir string) *analyzer.Case {
+	t.Helper()
+	c, err := analyzer.OpenCase(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// caseEvents is the export's event source for a case: every event, in
+// the case's own order.
+func caseEvents(c *analyzer.Case) export.Events {
+	return func(ctx context.Context, fn func(timeline.Event) error) error {
+		return c.Events(ctx, analyzer.Query{}, fn)
+	}
+}
+
+// tally is what Cordon says a case holds.
+type tally struct {
+	events    int64
+	byHost    map[string]int64
+	byDataset map[string]int64
+	findings  []findings.Finding
+}
+
+func countCase(t testing.TB, c *analyzer.Case) tally {
+	t.Helper()
+	tl := tally{byHost: map[string]int64{}, byDataset: map[string]int64{}}
+	err := c.Events(context.Background(), analyzer.Query{}, func(ev timeline.Event) error {
+		tl.events++
+		host := ""
+		if ev.Host != nil {
+			host = ev.Host.Name
+		}
+		tl.byHost[host]++
+		tl.byDataset[ev.Event.Dataset]++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := findings.LoadRules(rules.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := analyzer.Investigate(context.Background(), c, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl.findings = inv.Findings
+	return tl
+}
+
+// caseSource names a case's bundles for the export state.
+func caseSource(c *analyzer.Case) string {
+	var s []string
+	for _, b := range c.Bundles() {
+		s = append(s, b.SHA256)
+	}
+	return strings.Join(s, ",")
+}
