@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,10 +27,9 @@ import (
 
 var sampleBundle = filepath.Join("..", "..", "samples", "incident.cordon")
 
-// analyzeInto analyzes bundles into a new case and returns its directory.
-func analyzeInto(t testing.TB, bundles ...string) string {
+// analyzeInto analyzes bundles into the case dir and returns it.
+func analyzeInto(t testing.TB, dir string, bundles ...string) string {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "case")
 	for _, b := range bundles {
 		if _, err := analyzer.AnalyzeBundle(context.Background(), dir, b, analyzer.AnalyzeOptions{Analyzer: "cordon test"}); err != nil {
 			t.Fatalf("analyzing %s: %v", b, err)
@@ -82,11 +82,52 @@ func authLogBundle(t testing.TB, dir, host string, n int) string {
 	return path
 }
 
+// The cases are analyzed once per test binary and only read after: tests
+// open them, never write them.
+var (
+	casesDir  string
+	casesMu   sync.Mutex
+	casesMade = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if casesDir, err = os.MkdirTemp("", "cordon-export-test-"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(casesDir)
+	os.Exit(code)
+}
+
+// sharedCase returns the case named name, built by build the first time.
+func sharedCase(t testing.TB, name string, build func(dir string) string) string {
+	t.Helper()
+	casesMu.Lock()
+	defer casesMu.Unlock()
+	if dir, ok := casesMade[name]; ok {
+		return dir
+	}
+	dir := build(filepath.Join(casesDir, name))
+	casesMade[name] = dir
+	return dir
+}
+
+// incidentCase is the reenacted incident's bundle alone.
+func incidentCase(t testing.TB) string {
+	return sharedCase(t, "incident", func(dir string) string { return analyzeInto(t, dir, sampleBundle) })
+}
+
 // fleetCase is the incident's bundle and two more hosts: 3 bundles.
 func fleetCase(t testing.TB) string {
-	t.Helper()
-	dir := t.TempDir()
-	return analyzeInto(t, sampleBundle, authLogBundle(t, dir, "build-02", 12000), authLogBundle(t, dir, "build-03", 3000))
+	return sharedCase(t, "fleet", func(dir string) string {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return analyzeInto(t, filepath.Join(dir, "case"), sampleBundle,
+			authLogBundle(t, dir, "build-02", 12000), authLogBundle(t, dir, "build-03", 3000))
+	})
 }
 
 // openCase opens a case, closed at cleanup.
@@ -116,7 +157,23 @@ type tally struct {
 	findings  []findings.Finding
 }
 
+var tallies = map[string]tally{} // case directory → its tally, under casesMu
+
+// countCase counts a case's events per host and per dataset, and runs the
+// built-in rules and the correlation over it, once per case.
 func countCase(t testing.TB, c *analyzer.Case) tally {
+	t.Helper()
+	casesMu.Lock()
+	defer casesMu.Unlock()
+	if tl, ok := tallies[c.Dir()]; ok {
+		return tl
+	}
+	tl := countCaseNow(t, c)
+	tallies[c.Dir()] = tl
+	return tl
+}
+
+func countCaseNow(t testing.TB, c *analyzer.Case) tally {
 	t.Helper()
 	tl := tally{byHost: map[string]int64{}, byDataset: map[string]int64{}}
 	err := c.Events(context.Background(), analyzer.Query{}, func(ev timeline.Event) error {

@@ -82,12 +82,16 @@ func readBack(ctx context.Context, client *http.Client, insertURL string, header
 	u.Path = strings.TrimSuffix(u.Path, "/insert/elasticsearch")
 	u.RawQuery = ""
 	root := u.String()
-	// Best effort: it may need an auth key the exporter does not have.
+	// It may need an auth key the exporter does not have: then wait a little
+	// for the counts to settle.
+	deadline := time.Now().Add(readBackWait)
 	if resp, err := get(ctx, client, root+"/internal/force_flush", header); err == nil {
 		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			deadline = time.Now()
+		}
 	}
 	rb := &ReadBack{Expected: expected, FindingsExpected: findings}
-	deadline := time.Now().Add(readBackWait)
 	for {
 		held, err := logsQLCounts(ctx, client, root, header,
 			`event.dataset:!="`+FindingsDataset+`" | stats by (cordon.provenance.bundle) count() c`, "cordon.provenance.bundle")

@@ -15,7 +15,9 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,7 +128,7 @@ func TestExportToVictoriaLogs(t *testing.T) {
 		build func(testing.TB) string
 		hosts int
 	}{
-		{"incident", func(t testing.TB) string { return analyzeInto(t, sampleBundle) }, 1},
+		{"incident", incidentCase, 1},
 		{"fleet", fleetCase, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -195,4 +197,128 @@ func checkDocument(t testing.TB, base string, c *analyzer.Case) {
 		}
 	}
 	t.Errorf("no document of %d for %q holds %v:\n%v", len(rows), q, want, rows)
+}
+
+// TestExportToVictoriaLogsCluster exports the fleet case through the front
+// node of a cluster of two storage nodes on loopback: the counts read
+// through the front node equal Cordon's, and each storage node holds a
+// part of them.
+func TestExportToVictoriaLogsCluster(t *testing.T) {
+	bin := testenv.NeedVictoriaLogs(t)
+	c := openCase(t, fleetCase(t))
+	want := countCase(t, c)
+	s1 := testenv.StartVictoriaLogs(t, bin)
+	s2 := testenv.StartVictoriaLogs(t, bin)
+	front := testenv.StartVictoriaLogs(t, bin, "-storageNode="+s1.Addr+","+s2.Addr)
+	fig, err := export.Export(context.Background(), export.Options{URL: insertURL(front), Source: caseSource(c),
+		EventsTotal: want.events}, caseEvents(c), want.findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkFigures(t, fig, want)
+	flush(t, front.URL)
+	checkHolds(t, front.URL, want)
+	total := want.events + int64(len(want.findings))
+	var sum int64
+	for i, s := range []*testenv.VictoriaLogs{s1, s2} {
+		n := countsBy(t, s.URL, "*", "_stream_id")
+		var held int64
+		for _, c := range n {
+			held += c
+		}
+		t.Logf("storage node %d holds %d of %d documents", i+1, held, total)
+		if held == 0 || held == total {
+			t.Errorf("storage node %d holds %d of %d documents: the cluster did not spread them", i+1, held, total)
+		}
+		sum += held
+	}
+	if sum != total {
+		t.Errorf("the storage nodes hold %d documents, %d were exported", sum, total)
+	}
+}
+
+// failAfter is an event source that breaks after n events, as a case
+// whose disk fails would: the export stops with what was acknowledged.
+func failAfter(src export.Events, n int64) export.Events {
+	return func(ctx context.Context, fn func(timeline.Event) error) error {
+		var i int64
+		return src(ctx, func(ev timeline.Event) error {
+			if i++; i > n {
+				return errors.New("the case's disk failed")
+			}
+			return fn(ev)
+		})
+	}
+}
+
+// TestExportResumeVictoriaLogs interrupts an export, continues it with
+// Resume from its state file, and finds every event once in the engine.
+func TestExportResumeVictoriaLogs(t *testing.T) {
+	bin := testenv.NeedVictoriaLogs(t)
+	c := openCase(t, fleetCase(t))
+	want := countCase(t, c)
+	vl := testenv.StartVictoriaLogs(t, bin)
+	state := filepath.Join(t.TempDir(), "export-state.json")
+	opts := export.Options{URL: insertURL(vl), Source: caseSource(c), StatePath: state, BatchDocs: 1000}
+
+	fig, err := export.Export(context.Background(), opts, failAfter(caseEvents(c), 5000), want.findings)
+	if !errors.Is(err, export.ErrInterrupted) || !strings.Contains(err.Error(), "disk failed") {
+		t.Fatalf("interrupted export: %v", err)
+	}
+	if fig.Events.Sent != 5000 || fig.Events.Created != 5000 || fig.Findings.Sent != 0 {
+		t.Fatalf("interrupted export: %+v %+v", fig.Events, fig.Findings)
+	}
+
+	other := opts
+	other.Resume, other.Source = true, "another case"
+	if _, err := export.Export(context.Background(), other, caseEvents(c), want.findings); err == nil || !strings.Contains(err.Error(), "another export") {
+		t.Errorf("resuming another case's export: %v", err)
+	}
+
+	opts.Resume = true
+	fig, err = export.Export(context.Background(), opts, caseEvents(c), want.findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fig.Skipped != 5000 {
+		t.Errorf("resumed after %d events, want 5000", fig.Skipped)
+	}
+	checkFigures(t, fig, want)
+	flush(t, vl.URL)
+	checkHolds(t, vl.URL, want)
+
+	// A finished export resumed sends nothing.
+	fig, err = export.Export(context.Background(), opts, caseEvents(c), want.findings)
+	if err != nil || fig.Requests != 0 || fig.Events.Sent != want.events {
+		t.Errorf("resuming a finished export: %v, %d requests, %+v", err, fig.Requests, fig.Events)
+	}
+	checkHolds(t, vl.URL, want)
+}
+
+// TestVictoriaLogsRetentionDropIsCaught exports the incident (November
+// 2026) into a VictoriaLogs keeping 7 days: it acknowledges every document
+// and drops the old ones, and the read-back makes that an error.
+func TestVictoriaLogsRetentionDropIsCaught(t *testing.T) {
+	bin := testenv.NeedVictoriaLogs(t)
+	c := openCase(t, incidentCase(t))
+	want := countCase(t, c)
+	var old int64
+	limit := time.Now().Add(-8 * 24 * time.Hour)
+	for _, b := range c.Bundles() {
+		if b.Last.Before(limit) {
+			old += b.Events
+		}
+	}
+	if old == 0 {
+		t.Fatalf("the sample's events are not older than 8 days: is the clock right? (now %v)", time.Now())
+	}
+	vl := testenv.StartVictoriaLogs(t, bin, "-retentionPeriod=7d")
+	fig, err := export.Export(context.Background(), export.Options{URL: insertURL(vl), Source: caseSource(c)}, caseEvents(c), want.findings)
+	if !errors.Is(err, export.ErrShortfall) || !strings.Contains(err.Error(), "retentionPeriod") {
+		t.Fatalf("export into a 7-day VictoriaLogs: %v", err)
+	}
+	if fig.Events.Created != want.events || fig.ReadBack == nil || fig.ReadBack.Missing() < old {
+		t.Errorf("acknowledged %+v, read back %+v, %d events older than the retention", fig.Events, fig.ReadBack, old)
+	}
+	t.Logf("%v", err)
 }
