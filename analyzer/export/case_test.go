@@ -43,6 +43,12 @@ func analyzeInto(t testing.TB, dir string, bundles ...string) string {
 // then), and returns its path.
 func authLogBundle(t testing.TB, dir, host string, n int) string {
 	t.Helper()
+	return authLogBundleAt(t, dir, host, n, time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), 3*time.Second)
+}
+
+// authLogBundleAt is authLogBundle with its n lines step apart from start.
+func authLogBundleAt(t testing.TB, dir, host string, n int, start time.Time, step time.Duration) string {
+	t.Helper()
 	_, priv, err := bundle.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +63,9 @@ func authLogBundle(t testing.TB, dir, host string, n int) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	var sb strings.Builder
 	for i := range n {
-		ts := start.Add(time.Duration(i) * 3 * time.Second).Format("Jan _2 15:04:05")
+		ts := start.Add(time.Duration(i) * step).Format("Jan _2 15:04:05")
 		pid := 2000 + i%500
 		ip := fmt.Sprintf("198.51.100.%d", 1+i%50)
 		if i%97 == 96 {
@@ -69,7 +74,7 @@ func authLogBundle(t testing.TB, dir, host string, n int) string {
 			fmt.Fprintf(&sb, "%s %s sshd[%d]: Failed password for invalid user admin%d from %s port %d ssh2\n", ts, host, pid, i%7, ip, 40000+i%20000)
 		}
 	}
-	mtime := start.Add(time.Duration(n) * 3 * time.Second)
+	mtime := start.Add(time.Duration(n) * step)
 	if _, err := w.AddBytes(bundle.EntryMeta{Name: "fs/var/log/auth.log", HostPath: "/var/log/auth.log", Source: "logs",
 		Original: &bundle.FileInfo{Type: "file", Mtime: mtime, Size: int64(sb.Len())}}, []byte(sb.String())); err != nil {
 		t.Fatal(err)

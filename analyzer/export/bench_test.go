@@ -1,0 +1,98 @@
+package export_test
+
+// The export's figures, beside the analysis of the same bundle: a bundle
+// of sshd lines (parsed by Cordon's syslog parser) is analyzed into a case,
+// then the case is exported into a VictoriaLogs on loopback, and into an
+// engine that stores nothing and answers every document 201 (what the
+// exporter itself costs: reading the case, encoding, HTTP).
+//
+//	go test -run '^$' -bench Export -benchtime 1x ./analyzer/export
+//	CORDON_BENCH_EVENTS=1000000 go test -run '^$' -bench Export -benchtime 1x ./analyzer/export
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/export"
+	"github.com/cordon-forensics/cordon/internal/testenv"
+)
+
+// nullEngine answers every bulk request with one 201 item per action.
+func nullEngine(w http.ResponseWriter, r *http.Request) {
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(nil, 64<<20)
+	n := 0
+	for sc.Scan() {
+		if bytes.HasPrefix(sc.Bytes(), []byte(`{"create":`)) {
+			n++
+		}
+	}
+	var b strings.Builder
+	b.WriteString(`{"took":0,"errors":false,"items":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"create":{"status":201}}`)
+	}
+	b.WriteString("]}")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write([]byte(b.String()))
+}
+
+func BenchmarkExport(b *testing.B) {
+	n := 200_000
+	if s := os.Getenv("CORDON_BENCH_EVENTS"); s != "" {
+		n, _ = strconv.Atoi(s)
+	}
+	bin := testenv.NeedVictoriaLogs(b)
+	dir := b.TempDir()
+	// One line a second, ending well before now: inside VictoriaLogs' window.
+	start := time.Now().UTC().Add(-time.Duration(n)*time.Second - 48*time.Hour).Truncate(24 * time.Hour)
+	path := authLogBundleAt(b, dir, "bench01", n, start, time.Second)
+	caseDir := filepath.Join(dir, "case")
+	t0 := time.Now()
+	cb, err := analyzer.AnalyzeBundle(context.Background(), caseDir, path, analyzer.AnalyzeOptions{Analyzer: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	analyzeRate := float64(cb.Events) / time.Since(t0).Seconds()
+	c := openCase(b, caseDir)
+	b.Logf("%d events analyzed in %v (%.0f events/s)", cb.Events, time.Since(t0).Round(time.Millisecond), analyzeRate)
+
+	null := httptest.NewServer(http.HandlerFunc(nullEngine))
+	defer null.Close()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		vl := testenv.StartVictoriaLogs(b, bin)
+		for _, target := range []struct{ name, url string }{
+			{"victorialogs", insertURL(vl)},
+			{"null", null.URL},
+		} {
+			t1 := time.Now()
+			fig, err := export.Export(context.Background(), export.Options{URL: target.url, NoTemplate: true}, caseEvents(c), nil)
+			took := time.Since(t1)
+			if err != nil {
+				b.Fatalf("%s: %v", target.name, err)
+			}
+			if fig.Events.Created != cb.Events {
+				b.Fatalf("%s: %+v, the case holds %d", target.name, fig.Events, cb.Events)
+			}
+			rate := float64(cb.Events) / took.Seconds()
+			b.ReportMetric(rate, target.name+"-events/s")
+			b.Logf("export to %s: %d events in %v (%.0f events/s, %.0f bytes/event, %d requests)", target.name, cb.Events,
+				took.Round(time.Millisecond), rate, float64(fig.Bytes)/float64(cb.Events), fig.Requests)
+		}
+	}
+	b.ReportMetric(analyzeRate, "analyze-events/s")
+}
