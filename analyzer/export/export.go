@@ -294,6 +294,8 @@ func joinURL(base, path string) string {
 // order into st and fig.
 func (o Options) run(ctx context.Context, s *sender, st *State, fig *Figures, events Events, fs []findings.Finding,
 	expected map[string]int64) error {
+	// What earlier runs sent, read before the committer starts changing st.
+	skipEvents, skipFindings := st.EventsDone, st.FindingsDone
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	jobs := make(chan *batch, o.Workers)
@@ -315,7 +317,7 @@ func (o Options) run(ctx context.Context, s *sender, st *State, fig *Figures, ev
 		commitErr = o.commit(results, st, fig, cancel)
 	}()
 
-	produceErr := o.produce(ctx, st, events, fs, jobs, expected)
+	produceErr := o.produce(ctx, skipEvents, skipFindings, events, fs, jobs, expected)
 	close(jobs)
 	wg.Wait()
 	close(results)
@@ -334,7 +336,7 @@ func (o Options) run(ctx context.Context, s *sender, st *State, fig *Figures, ev
 }
 
 // produce encodes the documents not yet sent into batches.
-func (o Options) produce(ctx context.Context, st *State, events Events, fs []findings.Finding, jobs chan<- *batch,
+func (o Options) produce(ctx context.Context, skipEvents, skipFindings int64, events Events, fs []findings.Finding, jobs chan<- *batch,
 	expected map[string]int64) error {
 	var seq int64
 	var cur *batch
@@ -390,7 +392,7 @@ func (o Options) produce(ctx context.Context, st *State, events Events, fs []fin
 		id := ids.id(&ev)
 		expected[ev.Cordon.Provenance.Bundle]++
 		i++
-		if i <= st.EventsDone {
+		if i <= skipEvents {
 			return nil
 		}
 		return add(kindEvents, o.EventsIndex, id, where(ev.Cordon.Provenance), func(b []byte) ([]byte, error) {
@@ -404,7 +406,7 @@ func (o Options) produce(ctx context.Context, st *State, events Events, fs []fin
 		return context.Cause(ctx)
 	}
 	for j := range fs {
-		if int64(j) < st.FindingsDone {
+		if int64(j) < skipFindings {
 			continue
 		}
 		f := &fs[j]
