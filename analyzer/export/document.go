@@ -10,7 +10,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -21,17 +23,56 @@ import (
 // field), so that the message is never empty.
 type eventDoc struct {
 	*timeline.Event
-	Message       string `json:"message"`
-	Datetime      string `json:"datetime"`
-	TimestampDesc string `json:"timestamp_desc"`
-	Timestamp     int64  `json:"timestamp"`
-	DataType      string `json:"data_type"`
+	Labels        map[string]string `json:"labels,omitempty"`
+	Message       string            `json:"message"`
+	Datetime      string            `json:"datetime"`
+	TimestampDesc string            `json:"timestamp_desc"`
+	Timestamp     int64             `json:"timestamp"`
+	DataType      string            `json:"data_type"`
 }
 
 func newEventDoc(ev *timeline.Event) eventDoc {
 	ts := timeline.Timesketch(ev)
-	return eventDoc{Event: ev, Message: ts.Message, Datetime: ts.Datetime, TimestampDesc: ts.TimestampDesc,
+	return eventDoc{Event: ev, Labels: flatLabels(ev.Labels), Message: ts.Message, Datetime: ts.Datetime, TimestampDesc: ts.TimestampDesc,
 		Timestamp: ts.Timestamp, DataType: ts.DataType}
+}
+
+// flatLabels returns labels with the dots of their keys turned into
+// underscores. Elasticsearch and OpenSearch read a dotted key as an object
+// path, and Cordon's parsers use both "error" and "error.exe" as keys:
+// the index would map labels.error as a string for one document and as an
+// object for the other, and reject whichever came second. ECS wants label
+// keys without dots anyway. Keys that would collide keep a trailing "_"
+// each, given out in key order, so the result does not depend on map order.
+func flatLabels(labels map[string]string) map[string]string {
+	dotted := false
+	for k := range labels {
+		dotted = dotted || strings.Contains(k, ".")
+	}
+	if !dotted {
+		return labels
+	}
+	keys := make([]string, 0, len(labels))
+	out := make(map[string]string, len(labels))
+	for k, v := range labels {
+		if strings.Contains(k, ".") {
+			keys = append(keys, k)
+		} else {
+			out[k] = v
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		nk := strings.ReplaceAll(k, ".", "_")
+		for {
+			if _, taken := out[nk]; !taken {
+				break
+			}
+			nk += "_"
+		}
+		out[nk] = labels[k]
+	}
+	return out
 }
 
 // idHasher derives deterministic document ids. Two events of one case can

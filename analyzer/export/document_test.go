@@ -147,3 +147,30 @@ func TestFindingDocument(t *testing.T) {
 		t.Errorf("bounded evidence: %d kept of %d, truncated %v", len(d.Cordon.Evidence), d.Cordon.EvidenceCount, d.Cordon.EvidenceTruncated)
 	}
 }
+
+func TestFlatLabels(t *testing.T) {
+	for _, tc := range []struct {
+		in, want map[string]string
+	}{
+		{nil, nil},
+		{map[string]string{"tty": "pts/0"}, map[string]string{"tty": "pts/0"}},
+		{map[string]string{"error": "gone", "error.exe": "readlink failed", "postgresql.database": "db"},
+			map[string]string{"error": "gone", "error_exe": "readlink failed", "postgresql_database": "db"}},
+		{map[string]string{"a_b": "1", "a.b": "2", "a.b_": "3"}, map[string]string{"a_b": "1", "a_b_": "2", "a_b__": "3"}},
+	} {
+		got := flatLabels(tc.in)
+		if len(got) != len(tc.want) {
+			t.Errorf("flatLabels(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+		for k, v := range tc.want {
+			if got[k] != v {
+				t.Errorf("flatLabels(%v) = %v, want %v", tc.in, got, tc.want)
+			}
+		}
+	}
+	ev := timeline.Event{Labels: map[string]string{"error.exe": "x"}}
+	b, err := appendEventDoc(nil, "i", "id", &ev)
+	if err != nil || !strings.Contains(string(b), `"labels":{"error_exe":"x"}`) || strings.Count(string(b), `"labels"`) != 1 {
+		t.Errorf("document %s (%v)", b, err)
+	}
+}
