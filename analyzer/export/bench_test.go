@@ -1,10 +1,12 @@
 package export_test
 
-// The export's figures, beside the analysis of the same bundle: a bundle
-// of sshd lines (parsed by Cordon's syslog parser) is analyzed into a case,
-// then the case is exported into a VictoriaLogs on loopback, and into an
-// engine that stores nothing and answers every document 201 (what the
-// exporter itself costs: reading the case, encoding, HTTP).
+// The export's figures, beside the analysis of the same bundle: the
+// analyzer's own synthetic bundle (analyzertest.Synthetic, the one behind
+// its figures in the README: sshd, process, file, cron and connection
+// events over 30 days from 2026-11-02) is analyzed into a case, then the
+// case is exported into a VictoriaLogs on loopback, and into an engine that
+// stores nothing and answers every document 201 (what the exporter itself
+// costs: reading the case, encoding, HTTP).
 //
 //	go test -run '^$' -bench Export -benchtime 1x ./analyzer/export
 //	CORDON_BENCH_EVENTS=1000000 go test -run '^$' -bench Export -benchtime 1x ./analyzer/export
@@ -22,8 +24,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/analyzertest"
 	"github.com/cordon-forensics/cordon/analyzer/export"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
 
@@ -57,12 +60,10 @@ func BenchmarkExport(b *testing.B) {
 	}
 	bin := testenv.NeedVictoriaLogs(b)
 	dir := b.TempDir()
-	// One line a second, ending well before now: inside VictoriaLogs' window.
-	start := time.Now().UTC().Add(-time.Duration(n)*time.Second - 48*time.Hour).Truncate(24 * time.Hour)
-	path := authLogBundleAt(b, dir, "bench01", n, start, time.Second)
+	path := analyzertest.Synthetic(b, dir, n)
 	caseDir := filepath.Join(dir, "case")
 	t0 := time.Now()
-	cb, err := analyzer.AnalyzeBundle(context.Background(), caseDir, path, analyzer.AnalyzeOptions{Analyzer: "bench"})
+	cb, err := pipeline.AnalyzeBundle(context.Background(), caseDir, path, pipeline.Options{Analyzer: "bench"})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,6 +80,7 @@ func BenchmarkExport(b *testing.B) {
 			{"victorialogs", insertURL(vl)},
 			{"null", null.URL},
 		} {
+			analyzertest.ResetPeakRSS()
 			t1 := time.Now()
 			fig, err := export.Export(context.Background(), export.Options{URL: target.url, NoTemplate: true}, caseEvents(c), nil)
 			took := time.Since(t1)
@@ -89,9 +91,10 @@ func BenchmarkExport(b *testing.B) {
 				b.Fatalf("%s: %+v, the case holds %d", target.name, fig.Events, cb.Events)
 			}
 			rate := float64(cb.Events) / took.Seconds()
+			rss := float64(analyzertest.PeakRSS()) / (1 << 20)
 			b.ReportMetric(rate, target.name+"-events/s")
-			b.Logf("export to %s: %d events in %v (%.0f events/s, %.0f bytes/event, %d requests)", target.name, cb.Events,
-				took.Round(time.Millisecond), rate, float64(fig.Bytes)/float64(cb.Events), fig.Requests)
+			b.Logf("export to %s: %d events in %v (%.0f events/s, %.0f bytes/event, %d requests, peak RSS of the test process %.0f MiB)",
+				target.name, cb.Events, took.Round(time.Millisecond), rate, float64(fig.Bytes)/float64(cb.Events), fig.Requests, rss)
 		}
 	}
 	b.ReportMetric(analyzeRate, "analyze-events/s")

@@ -17,11 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/export"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/investigation"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
-	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/bundletest"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -31,7 +33,7 @@ var sampleBundle = filepath.Join("..", "..", "samples", "incident.cordon")
 func analyzeInto(t testing.TB, dir string, bundles ...string) string {
 	t.Helper()
 	for _, b := range bundles {
-		if _, err := analyzer.AnalyzeBundle(context.Background(), dir, b, analyzer.AnalyzeOptions{Analyzer: "cordon test"}); err != nil {
+		if _, err := pipeline.AnalyzeBundle(context.Background(), dir, b, pipeline.Options{Analyzer: "cordon test"}); err != nil {
 			t.Fatalf("analyzing %s: %v", b, err)
 		}
 	}
@@ -49,23 +51,9 @@ func authLogBundle(t testing.TB, dir, host string, n int) string {
 // authLogBundleAt is authLogBundle with its n lines step apart from start.
 func authLogBundleAt(t testing.TB, dir, host string, n int, start time.Time, step time.Duration) string {
 	t.Helper()
-	_, priv, err := bundle.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, host+".cordon")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w, err := bundle.NewWriter(f, bundle.Options{Key: priv, Ephemeral: true, EvidenceID: "ev-" + host, Collector: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var sb strings.Builder
 	for i := range n {
-		ts := start.Add(time.Duration(i) * step).Format("Jan _2 15:04:05")
+		ts := start.Add(time.Duration(i) * step).Format(time.Stamp)
 		pid := 2000 + i%500
 		ip := fmt.Sprintf("198.51.100.%d", 1+i%50)
 		if i%97 == 96 {
@@ -74,17 +62,9 @@ func authLogBundleAt(t testing.TB, dir, host string, n int, start time.Time, ste
 			fmt.Fprintf(&sb, "%s %s sshd[%d]: Failed password for invalid user admin%d from %s port %d ssh2\n", ts, host, pid, i%7, ip, 40000+i%20000)
 		}
 	}
-	mtime := start.Add(time.Duration(n) * step)
-	if _, err := w.AddBytes(bundle.EntryMeta{Name: "fs/var/log/auth.log", HostPath: "/var/log/auth.log", Source: "logs",
-		Original: &bundle.FileInfo{Type: "file", Mtime: mtime, Size: int64(sb.Len())}}, []byte(sb.String())); err != nil {
-		t.Fatal(err)
-	}
-	clock := mtime.Add(time.Hour)
-	if _, err := w.Close(bundle.Custody{EvidenceID: "ev-" + host, Examiner: "go test",
-		Host: bundle.HostFacts{Hostname: host, TimeZone: "UTC", ClockStart: clock, ClockEnd: clock.Add(time.Minute)}}); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	end := start.Add(time.Duration(n) * step)
+	return bundletest.Write(t, dir, host+".cordon", bundletest.Options{Host: host, TimeZone: "UTC", Start: end.Add(time.Hour)},
+		bundletest.File("/var/log/auth.log", []byte(sb.String()), end))
 }
 
 // The cases are analyzed once per test binary and only read after: tests
@@ -136,9 +116,9 @@ func fleetCase(t testing.TB) string {
 }
 
 // openCase opens a case, closed at cleanup.
-func openCase(t testing.TB, dir string) *analyzer.Case {
+func openCase(t testing.TB, dir string) *casestore.Case {
 	t.Helper()
-	c, err := analyzer.OpenCase(dir)
+	c, err := casestore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +128,9 @@ func openCase(t testing.TB, dir string) *analyzer.Case {
 
 // caseEvents is the export's event source for a case: every event, in
 // the case's own order.
-func caseEvents(c *analyzer.Case) export.Events {
+func caseEvents(c *casestore.Case) export.Events {
 	return func(ctx context.Context, fn func(timeline.Event) error) error {
-		return c.Events(ctx, analyzer.Query{}, fn)
+		return c.Events(ctx, casestore.Query{}, fn)
 	}
 }
 
@@ -166,7 +146,7 @@ var tallies = map[string]tally{} // case directory → its tally, under casesMu
 
 // countCase counts a case's events per host and per dataset, and runs the
 // built-in rules and the correlation over it, once per case.
-func countCase(t testing.TB, c *analyzer.Case) tally {
+func countCase(t testing.TB, c *casestore.Case) tally {
 	t.Helper()
 	casesMu.Lock()
 	defer casesMu.Unlock()
@@ -178,10 +158,10 @@ func countCase(t testing.TB, c *analyzer.Case) tally {
 	return tl
 }
 
-func countCaseNow(t testing.TB, c *analyzer.Case) tally {
+func countCaseNow(t testing.TB, c *casestore.Case) tally {
 	t.Helper()
 	tl := tally{byHost: map[string]int64{}, byDataset: map[string]int64{}}
-	err := c.Events(context.Background(), analyzer.Query{}, func(ev timeline.Event) error {
+	err := c.Events(context.Background(), casestore.Query{}, func(ev timeline.Event) error {
 		tl.events++
 		host := ""
 		if ev.Host != nil {
@@ -198,7 +178,7 @@ func countCaseNow(t testing.TB, c *analyzer.Case) tally {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := analyzer.Investigate(context.Background(), c, rs)
+	inv, err := investigation.Investigate(context.Background(), c, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +187,7 @@ func countCaseNow(t testing.TB, c *analyzer.Case) tally {
 }
 
 // caseSource names a case's bundles for the export state.
-func caseSource(c *analyzer.Case) string {
+func caseSource(c *casestore.Case) string {
 	var s []string
 	for _, b := range c.Bundles() {
 		s = append(s, b.SHA256)

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/export"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
@@ -158,10 +158,10 @@ func TestExportToVictoriaLogs(t *testing.T) {
 
 // checkDocument reads one stored event back whole: its time to the
 // nanosecond, its ECS fields, and Timesketch's attributes.
-func checkDocument(t testing.TB, base string, c *analyzer.Case) {
+func checkDocument(t testing.TB, base string, c *casestore.Case) {
 	t.Helper()
 	var ev *timeline.Event
-	err := c.Events(context.Background(), analyzer.Query{}, func(e timeline.Event) error {
+	err := c.Events(context.Background(), casestore.Query{}, func(e timeline.Event) error {
 		if e.Process != nil && e.Process.PID != 0 && e.Timestamp.Nanosecond()%1000 != 0 && e.Host != nil {
 			ev = &e
 			return errors.New("found")
