@@ -151,10 +151,4 @@ func appendEventDoc(dst []byte, index, id string, ev *timeline.Event) ([]byte, e
 }
 
 // where names the evidence an event was read from, for error messages.
-func where(pv timeline.Provenance) string {
-	s := pv.Bundle + " " + pv.Entry
-	if pv.Line > 0 {
-		return s + " line " + strconv.FormatInt(pv.Line, 10)
-	}
-	return s + " offset " + strconv.FormatInt(pv.Offset, 10)
-}
+func where(pv timeline.Provenance) string { return pv.Bundle + " " + pv.Where() }

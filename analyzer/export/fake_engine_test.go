@@ -217,7 +217,7 @@ func TestRejectedDocumentsAreAShortfall(t *testing.T) {
 	}
 	r := fig.Rejections[0]
 	if r.Status != 400 || !strings.Contains(r.Reason, "document_parsing_exception") || !strings.Contains(r.Reason, "not an IP string literal") ||
-		r.Where != "ev-host-1 cordon/filetimeline.jsonl line 4" || r.Index != DefaultEventsIndex {
+		r.Where != "ev-host-1 cordon/filetimeline.jsonl:4" || r.Index != DefaultEventsIndex {
 		t.Errorf("first rejection %+v", r)
 	}
 	if !strings.Contains(err.Error(), "4 of 1000 events are not in the engine (4 rejected, 0 unacknowledged)") ||

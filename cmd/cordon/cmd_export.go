@@ -40,7 +40,7 @@ const exportHelp = `cordon export: send a case's events and findings to a search
 
 Usage:
   cordon export --case DIR --to URL [--user NAME --password-file F | --api-key-file F]
-                [--ca FILE] [--resume] [--no-template] [--json]
+                [--ca FILE] [--resume] [--no-template] [--format text|json]
 
 Every event of the case goes to the index cordon-events, and every finding
 (the rules and the correlation, as cordon findings prints them) to
@@ -87,9 +87,10 @@ type exportOptions struct {
 	user, passwordFile, apiKeyFile string
 	ca                             string
 	noTemplate, resume, noFindings bool
-	noReadBack, jsonOut            bool
+	noReadBack                     bool
 	batchDocs, batchMiB, workers   int
 	timeout                        time.Duration
+	output                         outputOptions
 }
 
 func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
@@ -111,10 +112,14 @@ func (o *exportOptions) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.batchMiB, "batch-size", export.DefaultBatchBytes>>20, "MiB per bulk request at most (a larger document goes alone)")
 	fs.IntVar(&o.workers, "workers", export.DefaultWorkers, "bulk requests in flight")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "the longest one request may take")
-	fs.BoolVar(&o.jsonOut, "json", false, "print the figures as JSON")
+	o.output.addFlags(fs, []string{"text", "json"}, false)
 }
 
 func (o *exportOptions) run(ctx context.Context, std stdio, args []string) error {
+	format, err := o.output.chosen()
+	if err != nil {
+		return err
+	}
 	if len(args) != 0 || o.to == "" {
 		return usageErrorf("--case DIR and --to URL are needed, and no other argument (see --help)")
 	}
@@ -167,6 +172,11 @@ func (o *exportOptions) run(ctx context.Context, std stdio, args []string) error
 		fds = inv.Findings
 	}
 
+	out, err := o.output.open(std.out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
 	bar := newExportProgress(std.err, total)
 	opts := export.Options{URL: o.to, EventsIndex: o.eventsIndex, FindingsIndex: o.findingsIndex, Engine: engine,
 		Client: client, Credentials: creds, BatchDocs: o.batchDocs, BatchBytes: o.batchMiB << 20, Workers: o.workers,
@@ -179,10 +189,13 @@ func (o *exportOptions) run(ctx context.Context, std stdio, args []string) error
 	if fig == nil { // refused before anything was sent
 		return withCode(exitUsage, err)
 	}
-	if o.jsonOut {
-		printExportJSON(std.out, u, fig, err)
+	if format == "json" {
+		printExportJSON(out, u, fig, err)
 	} else {
-		printExportFigures(std.out, u, fig)
+		printExportFigures(out, u, fig)
+	}
+	if cerr := out.Commit(); cerr != nil && err == nil {
+		return cerr
 	}
 	switch {
 	case err == nil:

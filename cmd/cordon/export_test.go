@@ -48,7 +48,7 @@ func TestExportIncidentToVictoriaLogs(t *testing.T) {
 		t.Fatalf("VictoriaLogs holds %v (%v), cordon export said %q were sent", row, err, events)
 	}
 
-	out, errOut, code = cordonRun(t, "export", "--case", caseDir, "--to", to, "--resume", "--json")
+	out, errOut, code = cordonRun(t, "export", "--case", caseDir, "--to", to, "--resume", "--format", "json")
 	var fig struct {
 		Requests int64 `json:"requests"`
 		Skipped  int64 `json:"skipped"`
