@@ -3,15 +3,20 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
@@ -132,5 +137,150 @@ func TestExportUsage(t *testing.T) {
 	if code != exitFailed || !strings.Contains(errOut, "documents missing from the engine") || !strings.Contains(out, "not stored:") ||
 		strings.Contains(out+errOut, "\x1b") {
 		t.Fatalf("export with rejections: %d\n%s\n%s", code, out, errOut)
+	}
+}
+
+// engineThatStalls keeps documents by _id (a second create of an id is a
+// 409) and, while stall is set, holds every bulk request after the first
+// few until the client goes away.
+type engineThatStalls struct {
+	mu       sync.Mutex
+	docs     map[string]bool
+	bulks    int
+	stall    atomic.Bool
+	stalled  chan struct{} // closed when a request is held
+	release  chan struct{} // closed to let held requests go
+	stallOne sync.Once
+}
+
+func (e *engineThatStalls) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/_bulk" {
+		w.Write([]byte(`{"acknowledged":true}`))
+		return
+	}
+	e.mu.Lock()
+	e.bulks++
+	n := e.bulks
+	e.mu.Unlock()
+	if e.stall.Load() && n > 3 {
+		// Read the body first: only then does the server notice the client leaving.
+		io.Copy(io.Discard, r.Body)
+		e.stallOne.Do(func() { close(e.stalled) })
+		select {
+		case <-r.Context().Done():
+		case <-e.release:
+		}
+		return
+	}
+	var items []string
+	errs := false
+	sc := bufio.NewScanner(r.Body)
+	sc.Buffer(nil, 64<<20)
+	for i := 0; sc.Scan(); i++ {
+		if i%2 != 0 {
+			continue
+		}
+		var action struct {
+			Create struct {
+				ID string `json:"_id"`
+			} `json:"create"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &action); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		e.mu.Lock()
+		if e.docs[action.Create.ID] {
+			items = append(items, `{"create":{"status":409,"error":{"type":"version_conflict_engine_exception","reason":"exists"}}}`)
+			errs = true
+		} else {
+			e.docs[action.Create.ID] = true
+			items = append(items, `{"create":{"status":201}}`)
+		}
+		e.mu.Unlock()
+	}
+	fmt.Fprintf(w, `{"errors":%v,"items":[%s]}`, errs, strings.Join(items, ","))
+}
+
+// TestExportInterruptThenResume stops the real binary with SIGINT while a
+// bulk request hangs, then continues with --resume: exit 130 with where to
+// resume, the state file says how far it got, and the resumed export sends
+// only the rest; every event and finding ends up in the engine once.
+func TestExportInterruptThenResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	cordon := build(t, dir, "github.com/cordon-forensics/cordon/cmd/cordon")
+	caseDir := filepath.Join(dir, "case")
+	if out, err := exec.Command(cordon, "analyze", filepath.Join("..", "..", "samples", "incident.cordon"), "--case", caseDir).CombinedOutput(); err != nil {
+		t.Fatalf("cordon analyze: %v\n%s", err, out)
+	}
+	eng := &engineThatStalls{docs: map[string]bool{}, stalled: make(chan struct{}), release: make(chan struct{})}
+	eng.stall.Store(true)
+	srv := httptest.NewServer(eng)
+	defer srv.Close()
+	defer close(eng.release) // before srv.Close, which waits for the handlers
+
+	cmd := exec.Command(cordon, "export", "--case", caseDir, "--to", srv.URL, "--batch-docs", "100", "--workers", "1", "--format", "json")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-eng.stalled:
+	case err := <-exited:
+		t.Fatalf("ended before its fourth request (%v)\n%s", err, stderr.String())
+	case <-time.After(5 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("no fourth request\n%s", stderr.String())
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("still running a minute after SIGINT\n%s", stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted || !strings.Contains(stderr.String(), "interrupted after 300 of") ||
+		!strings.Contains(stderr.String(), "--resume continues") || strings.Contains(stderr.String(), "nothing half-done") {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	states, _ := filepath.Glob(filepath.Join(caseDir, "exports", "*.json"))
+	if len(states) != 1 {
+		t.Fatalf("state files %v", states)
+	}
+	data, err := os.ReadFile(states[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st struct {
+		EventsDone int64 `json:"events_done"`
+		Complete   bool  `json:"complete"`
+	}
+	if err := json.Unmarshal(data, &st); err != nil || st.EventsDone != 300 || st.Complete {
+		t.Fatalf("state %s (%v)", data, err)
+	}
+
+	eng.stall.Store(false)
+	out, errOut, code := cordonRun(t, "export", "--case", caseDir, "--to", srv.URL, "--resume", "--format", "json")
+	var fig struct {
+		Events   struct{ Sent, Created, Conflicts int64 }
+		Findings struct{ Sent, Created int64 }
+		Skipped  int64 `json:"skipped"`
+		Complete bool  `json:"complete"`
+	}
+	if err := json.Unmarshal([]byte(out), &fig); err != nil || code != exitOK || !fig.Complete || fig.Skipped != 300 || fig.Findings.Created == 0 {
+		t.Fatalf("resumed: %d %+v (%v)\n%s\n%s", code, fig, err, out, errOut)
+	}
+	eng.mu.Lock()
+	defer eng.mu.Unlock()
+	if int64(len(eng.docs)) != fig.Events.Sent+fig.Findings.Sent || fig.Events.Created+fig.Events.Conflicts != fig.Events.Sent {
+		t.Errorf("the engine holds %d documents; figures %+v", len(eng.docs), fig)
 	}
 }
