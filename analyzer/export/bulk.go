@@ -3,8 +3,10 @@ package export
 // bulk.go sends one batch of documents and accounts for each of them:
 // created, already present, rejected or unacknowledged. Whole requests
 // answered 429 or 5xx (or lost on the network) are sent again, and so are
-// the documents of a reply that rejected them with 429 or 5xx; every other
-// refusal is final.
+// the documents of a reply that rejected them with 429 or 5xx; a request
+// refused as a whole with 400 or 413 is split until the documents at fault
+// are alone (VictoriaLogs says which one it stopped at, having stored
+// those before it: the rest is sent again); every other refusal is final.
 
 import (
 	"bytes"
@@ -130,6 +132,43 @@ type sender struct {
 	url    string
 	header http.Header
 	retry  Retry
+	// partial, when set, reads from a refusal how many leading documents
+	// the engine stored before the one it refused.
+	partial func(status int, data []byte) (int, bool)
+}
+
+func (s *sender) storedBefore(status int, data []byte) (int, bool) {
+	if s.partial == nil {
+		return 0, false
+	}
+	return s.partial(status, data)
+}
+
+// victoriaLogsStoredBefore reads VictoriaLogs' refusal of a bulk request:
+// it stores documents as it reads them and stops at the first it cannot
+// take, answering 400 "cannot decode log message #N in /_bulk request: …"
+// (app/vlinsert/elasticsearch, v1.52.2): the N before it are stored. Sent
+// again, they would be stored twice (it ignores _id).
+func victoriaLogsStoredBefore(status int, data []byte) (int, bool) {
+	const prefix = "cannot decode log message #"
+	if status != http.StatusBadRequest {
+		return 0, false
+	}
+	s := string(data)
+	i := strings.Index(s, prefix)
+	if i < 0 {
+		return 0, false
+	}
+	s = s[i+len(prefix):]
+	end := strings.IndexByte(s, ' ')
+	if end <= 0 || !strings.HasPrefix(s[end:], " in /_bulk request") {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s[:end])
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // send sends b until every document has an answer, the tries are spent, or
@@ -137,8 +176,30 @@ type sender struct {
 func (s *sender) send(ctx context.Context, b *batch) batchResult {
 	res := batchResult{seq: b.seq, kind: b.kind}
 	res.counts.Sent = int64(len(b.docs))
-	pending := b.docs
-	body := b.body
+	res.err = s.sendDocs(ctx, b, b.docs, b.body, &res)
+	return res
+}
+
+// bodyOf is the request body of some documents of b.
+func bodyOf(b *batch, docs []docRef) []byte {
+	var n int
+	for _, d := range docs {
+		n += d.end - d.start
+	}
+	body := make([]byte, 0, n)
+	for _, d := range docs {
+		body = append(body, b.body[d.start:d.end]...)
+	}
+	return body
+}
+
+// sendDocs sends documents of b (body is theirs) and accounts for them in
+// res. A request refused as a whole with 400 or 413 is split in halves,
+// sent again, until the documents the engine cannot take are alone and
+// rejected with its reason: an engine that refuses a whole request for one
+// document it cannot parse (VictoriaLogs does, for a time it cannot
+// store) must not lose the others.
+func (s *sender) sendDocs(ctx context.Context, b *batch, pending []docRef, body []byte, res *batchResult) error {
 	for try := 1; ; try++ {
 		if try > 1 {
 			res.retries++
@@ -147,8 +208,7 @@ func (s *sender) send(ctx context.Context, b *batch) batchResult {
 		res.bytes += int64(len(body))
 		status, data, retryAfter, err := s.post(ctx, body)
 		if ctx.Err() != nil {
-			res.err = ctx.Err()
-			return res
+			return ctx.Err()
 		}
 		retryable := err != nil || status == http.StatusTooManyRequests || status >= 500
 		if retryable {
@@ -156,31 +216,54 @@ func (s *sender) send(ctx context.Context, b *batch) batchResult {
 				if err == nil {
 					err = fmt.Errorf("status %d: %s", status, excerpt(data))
 				}
-				res.err = fmt.Errorf("the engine did not take a batch of %d documents after %d tries: %w", len(pending), try, err)
-				return res
+				return fmt.Errorf("the engine did not take a batch of %d documents after %d tries: %w", len(pending), try, err)
 			}
 			if werr := sleep(ctx, s.retry.wait(try+1, retryAfter)); werr != nil {
-				res.err = werr
-				return res
+				return werr
 			}
 			continue
 		}
+		if n, ok := s.storedBefore(status, data); ok && n < len(pending) {
+			// The engine stored the first n and stopped at the next.
+			res.counts.Created += int64(n)
+			res.counts.Rejected++
+			res.reject(b.index, pending[n], status, bound(string(data)))
+			if pending = pending[n+1:]; len(pending) == 0 {
+				return nil
+			}
+			body, try = bodyOf(b, pending), 0
+			continue
+		}
+		if status == http.StatusBadRequest || status == http.StatusRequestEntityTooLarge {
+			if len(pending) == 1 {
+				res.counts.Rejected++
+				res.reject(b.index, pending[0], status, "the engine refused the request holding only this document: "+bound(string(data)))
+				return nil
+			}
+			half := len(pending) / 2
+			for _, part := range [][]docRef{pending[:half], pending[half:]} {
+				if err := s.sendDocs(ctx, b, part, bodyOf(b, part), res); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		if status < 200 || status > 299 {
-			res.err = fmt.Errorf("the engine refused the bulk request with status %d: %s", status, excerpt(data))
-			return res
+			return fmt.Errorf("the engine refused the bulk request with status %d: %s", status, excerpt(data))
 		}
 		reply, err := parseBulkReply(data)
 		if err != nil {
-			res.err = fmt.Errorf("status %d: %w (reply begins %s)", status, err, excerpt(data))
-			return res
+			return fmt.Errorf("status %d: %w (reply begins %s)", status, err, excerpt(data))
 		}
 		failed := false
 		for _, it := range reply.Items {
 			failed = failed || it.Status >= 300
 		}
 		if reply.Errors != failed {
-			res.err = fmt.Errorf("the engine's reply contradicts itself: \"errors\" is %v but %d items failed", reply.Errors, countFailed(reply.Items))
-			return res
+			return fmt.Errorf("the engine's reply contradicts itself: \"errors\" is %v but %d items failed", reply.Errors, countFailed(reply.Items))
+		}
+		if len(reply.Items) > len(pending) {
+			return fmt.Errorf("the reply holds %d items for %d documents", len(reply.Items), len(pending))
 		}
 		var again []docRef
 		for i, d := range pending {
@@ -206,21 +289,12 @@ func (s *sender) send(ctx context.Context, b *batch) batchResult {
 				res.reject(b.index, d, it.Status, reason)
 			}
 		}
-		if len(reply.Items) > len(pending) {
-			res.err = fmt.Errorf("the reply holds %d items for %d documents", len(reply.Items), len(pending))
-			return res
-		}
 		if len(again) == 0 {
-			return res
+			return nil
 		}
-		pending = again
-		body = make([]byte, 0, len(body))
-		for _, d := range again {
-			body = append(body, b.body[d.start:d.end]...)
-		}
+		pending, body = again, bodyOf(b, again)
 		if werr := sleep(ctx, s.retry.wait(try+1, retryAfter)); werr != nil {
-			res.err = werr
-			return res
+			return werr
 		}
 	}
 }

@@ -156,6 +156,9 @@ func Export(ctx context.Context, opts Options, events Events, fs []findings.Find
 	}
 
 	s := &sender{client: o.Client, url: bulkURL, header: header, retry: o.Retry}
+	if o.Engine == EngineVictoriaLogs {
+		s.partial = victoriaLogsStoredBefore
+	}
 	expected := map[string]int64{} // evidence id → events, for the read-back
 	runErr := o.run(ctx, s, st, fig, events, fs, expected)
 	if o.StatePath != "" {

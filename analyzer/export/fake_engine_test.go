@@ -45,6 +45,8 @@ type fakeEngine struct {
 	contradict bool   // "errors":true with every item created
 	notBulk    bool   // 200 with an HTML page
 	always     int    // every bulk request answered with this status
+	refuseIf   string // a request holding this is refused whole (400), as VictoriaLogs does
+	maxBody    int    // a larger request is refused whole (413)
 }
 
 func newFakeEngine() *fakeEngine {
@@ -87,6 +89,12 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case f.emptyItems:
 		fmt.Fprint(w, `{"took":1,"errors":false,"items":[]}`)
+		return
+	case f.refuseIf != "" && bytes.Contains(body, []byte(f.refuseIf)):
+		http.Error(w, "cannot decode log message #0 in /_bulk request: cannot parse timestamp", http.StatusBadRequest)
+		return
+	case f.maxBody > 0 && len(body) > f.maxBody:
+		http.Error(w, "request entity too large", http.StatusRequestEntityTooLarge)
 		return
 	}
 	type item map[string]map[string]any
@@ -325,5 +333,36 @@ func TestCancelThenResume(t *testing.T) {
 		if n > 2 {
 			t.Errorf("document %s sent %d times", id, n)
 		}
+	}
+}
+
+// TestWholeRequestRefusalsAreSplit: an engine that refuses a whole request
+// for one document (400), or for its size (413), loses none of the others.
+func TestWholeRequestRefusalsAreSplit(t *testing.T) {
+	f := newFakeEngine()
+	f.refuseIf = "event 77 from"
+	fig, err := Export(context.Background(), Options{URL: serve(t, f), BatchDocs: 200, Retry: fastRetry()}, synthEvents(1000), nil)
+	if !errors.Is(err, ErrShortfall) || fig.Events.Rejected != 1 || fig.Events.Created != 999 || len(f.docs) != 999 {
+		t.Fatalf("error %v, figures %+v, engine holds %d", err, fig.Events, len(f.docs))
+	}
+	if r := fig.Rejections[0]; r.Status != 400 || !strings.Contains(r.Reason, "cannot parse timestamp") || r.Where != "ev-host-2 cordon/filetimeline.jsonl:20" {
+		t.Errorf("rejection %+v", r)
+	}
+	// log2(200) splits or so, not one request per document.
+	if fig.Requests > 5+2*8 {
+		t.Errorf("%d requests", fig.Requests)
+	}
+
+	f = newFakeEngine()
+	f.maxBody = 3000
+	fig, err = Export(context.Background(), Options{URL: serve(t, f), BatchDocs: 100, Retry: fastRetry()}, synthEvents(300), nil)
+	if err != nil || fig.Events.Created != 300 || len(f.docs) != 300 {
+		t.Fatalf("413: error %v, figures %+v, engine holds %d", err, fig.Events, len(f.docs))
+	}
+	f = newFakeEngine()
+	f.maxBody = 100 // smaller than any document
+	fig, err = Export(context.Background(), Options{URL: serve(t, f), BatchDocs: 4, Retry: fastRetry()}, synthEvents(4), nil)
+	if !errors.Is(err, ErrShortfall) || fig.Events.Rejected != 4 || fig.Rejections[0].Status != 413 {
+		t.Fatalf("413 for single documents: error %v, figures %+v", err, fig.Events)
 	}
 }

@@ -108,3 +108,25 @@ func FuzzParseBulkReply(f *testing.F) {
 		}
 	})
 }
+
+func TestVictoriaLogsStoredBefore(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		n      int
+		ok     bool
+	}{
+		{400, `remoteAddr: "127.0.0.1:5"; requestURI: /insert/elasticsearch/_bulk; cannot decode log message #199 in /_bulk request: cannot parse timestamp: cannot parse timestamp "0001-01-01T00:00:00Z", stream fields: [host.name]`, 199, true},
+		{400, `cannot decode log message #0 in /_bulk request: unexpected command`, 0, true},
+		{400, `cannot decode log message #-1 in /_bulk request`, 0, false},
+		{400, `cannot decode log message #12x in /_bulk request`, 0, false},
+		{400, `cannot decode log message #12 somewhere else`, 0, false},
+		{503, `cannot decode log message #3 in /_bulk request`, 0, false},
+		{400, `{"error":"mapper_parsing_exception"}`, 0, false},
+	} {
+		n, ok := victoriaLogsStoredBefore(tc.status, []byte(tc.body))
+		if n != tc.n || ok != tc.ok {
+			t.Errorf("%d %q: %d %v, want %d %v", tc.status, tc.body, n, ok, tc.n, tc.ok)
+		}
+	}
+}

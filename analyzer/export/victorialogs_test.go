@@ -322,3 +322,38 @@ func TestVictoriaLogsRetentionDropIsCaught(t *testing.T) {
 	}
 	t.Logf("%v", err)
 }
+
+// TestVictoriaLogsRefusesOneDocument: VictoriaLogs refuses a whole bulk
+// request (400) for one event whose time it cannot store (year 1, as a
+// zeroed or stomped timestamp gives); the export isolates that event,
+// reports it with VictoriaLogs' reason, and stores all the others.
+func TestVictoriaLogsRefusesOneDocument(t *testing.T) {
+	bin := testenv.NeedVictoriaLogs(t)
+	c := openCase(t, incidentCase(t))
+	want := countCase(t, c)
+	odd := timeline.Event{Message: "a file time zeroed by an intruder", Host: &timeline.Host{Name: "odd"},
+		Event:  timeline.EventFields{Dataset: "filetimeline", Action: "file-modified"},
+		Cordon: timeline.Cordon{Provenance: timeline.Provenance{Bundle: "ev-odd", Entry: "filetimeline/records-00001.jsonl", Line: 9}}}
+	events := func(ctx context.Context, fn func(timeline.Event) error) error {
+		n := 0
+		return caseEvents(c)(ctx, func(ev timeline.Event) error {
+			if n++; n == 700 {
+				if err := fn(odd); err != nil {
+					return err
+				}
+			}
+			return fn(ev)
+		})
+	}
+	vl := testenv.StartVictoriaLogs(t, bin)
+	fig, err := export.Export(context.Background(), export.Options{URL: insertURL(vl), BatchDocs: 500}, events, want.findings)
+	if !errors.Is(err, export.ErrShortfall) || fig.Events.Rejected != 1 || fig.Events.Created != want.events || len(fig.Rejections) != 1 {
+		t.Fatalf("error %v, figures %+v", err, fig.Events)
+	}
+	if r := fig.Rejections[0]; r.Status != 400 || !strings.Contains(r.Reason, "cannot parse timestamp") || r.Where != "ev-odd filetimeline/records-00001.jsonl:9" {
+		t.Errorf("rejection %+v", r)
+	}
+	t.Logf("%v (%d requests)", err, fig.Requests)
+	flush(t, vl.URL)
+	checkHolds(t, vl.URL, want)
+}
