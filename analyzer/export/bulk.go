@@ -227,7 +227,8 @@ func (s *sender) sendDocs(ctx context.Context, b *batch, pending []docRef, body 
 			// The engine stored the first n and stopped at the next.
 			res.counts.Created += int64(n)
 			res.counts.Rejected++
-			res.reject(b.index, pending[n], status, bound(string(data)))
+			d := pending[n]
+			res.reject(b.index, d, status, fmt.Sprintf("%s (the document is %d bytes)", bound(string(data)), d.end-d.start))
 			if pending = pending[n+1:]; len(pending) == 0 {
 				return nil
 			}

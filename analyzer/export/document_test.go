@@ -143,7 +143,7 @@ func TestFindingDocument(t *testing.T) {
 	for range maxFindingEvidence + 5 {
 		many.Evidence = append(many.Evidence, f.Evidence[0])
 	}
-	if d := newFindingDoc(&many); len(d.Cordon.Evidence) != maxFindingEvidence || !d.Cordon.EvidenceTruncated || d.Cordon.EvidenceCount != maxFindingEvidence+7 {
+	if d := newFindingDoc(&many); len(d.Cordon.Evidence) > maxFindingEvidence || len(d.Cordon.Evidence) < 500 || !d.Cordon.EvidenceTruncated || d.Cordon.EvidenceCount != maxFindingEvidence+7 {
 		t.Errorf("bounded evidence: %d kept of %d, truncated %v", len(d.Cordon.Evidence), d.Cordon.EvidenceCount, d.Cordon.EvidenceTruncated)
 	}
 }
@@ -172,5 +172,22 @@ func TestFlatLabels(t *testing.T) {
 	b, err := appendEventDoc(nil, "i", "id", &ev)
 	if err != nil || !strings.Contains(string(b), `"labels":{"error_exe":"x"}`) || strings.Count(string(b), `"labels"`) != 1 {
 		t.Errorf("document %s (%v)", b, err)
+	}
+}
+
+func TestFindingDocumentIsBounded(t *testing.T) {
+	f := findings.Finding{RuleID: "CORDON-PROC-001", Severity: "high"}
+	long := strings.Repeat("a", 2000)
+	for i := range 500 {
+		f.Evidence = append(f.Evidence, findings.Evidence{Time: "2026-11-02T10:24:57.000000000Z", Message: long,
+			Provenance: timeline.Provenance{Bundle: "ev", Entry: "proc/processes.jsonl", Line: int64(i + 1)}})
+	}
+	b, err := appendFindingDoc(nil, "cordon-findings", findingID(&f), &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := newFindingDoc(&f)
+	if len(b) > 256<<10 || !d.Cordon.EvidenceTruncated || d.Cordon.EvidenceCount != 500 || len(d.Cordon.Evidence) < 50 {
+		t.Errorf("document of %d bytes, %d of %d evidence, truncated %v", len(b), len(d.Cordon.Evidence), d.Cordon.EvidenceCount, d.Cordon.EvidenceTruncated)
 	}
 }

@@ -15,10 +15,15 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 )
 
-// maxFindingEvidence bounds the evidence one finding document carries (a
-// brute force can match tens of thousands of lines); the count says how
+// maxFindingEvidence and maxFindingEvidenceBytes bound the evidence one
+// finding document carries (a brute force can match tens of thousands of
+// lines, a process finding quotes long command lines): the document stays
+// under VictoriaLogs' default line limit (256 KiB), and the count says how
 // many there were.
-const maxFindingEvidence = 1000
+const (
+	maxFindingEvidence      = 1000
+	maxFindingEvidenceBytes = 128 << 10
+)
 
 // FindingsDataset is event.dataset of every finding document.
 const FindingsDataset = "cordon.findings"
@@ -99,10 +104,15 @@ func newFindingDoc(f *findings.Finding) findingDoc {
 		us := first.UnixMicro()
 		d.Micros = &us
 	}
-	d.Cordon.Evidence = f.Evidence
-	if len(f.Evidence) > maxFindingEvidence {
-		d.Cordon.Evidence = f.Evidence[:maxFindingEvidence]
-		d.Cordon.EvidenceTruncated = true
+	size := 0
+	for i, e := range f.Evidence {
+		pv := e.Provenance
+		size += len(e.Time) + len(e.Message) + len(pv.Bundle) + len(pv.Entry) + len(pv.SHA256) + 100
+		if i == maxFindingEvidence || size > maxFindingEvidenceBytes && i > 0 {
+			d.Cordon.EvidenceTruncated = true
+			break
+		}
+		d.Cordon.Evidence = f.Evidence[:i+1]
 	}
 	for b := range bundles {
 		d.Cordon.Bundles = append(d.Cordon.Bundles, b)

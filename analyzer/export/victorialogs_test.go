@@ -357,3 +357,37 @@ func TestVictoriaLogsRefusesOneDocument(t *testing.T) {
 	flush(t, vl.URL)
 	checkHolds(t, vl.URL, want)
 }
+
+// TestVictoriaLogsLongDocument: VictoriaLogs cannot take a document longer
+// than its -insert.maxLineSizeBytes (256 KiB by default): v1.52.2 refuses
+// the request at that document (400, "missing log message"), having
+// stored those before it. The export names it and stores the others once.
+func TestVictoriaLogsLongDocument(t *testing.T) {
+	bin := testenv.NeedVictoriaLogs(t)
+	vl := testenv.StartVictoriaLogs(t, bin)
+	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	events := func(ctx context.Context, fn func(timeline.Event) error) error {
+		for i := range 10 {
+			ev := timeline.Event{Timestamp: t0.Add(time.Duration(i) * time.Second), Message: fmt.Sprintf("line %d", i),
+				Host: &timeline.Host{Name: "h"}, Event: timeline.EventFields{Dataset: "shellhistory", Action: "command"},
+				Cordon: timeline.Cordon{Provenance: timeline.Provenance{Bundle: "ev-h", Entry: "fs/root/.bash_history", Line: int64(i + 1)}}}
+			if i == 4 {
+				ev.Message = strings.Repeat("x", 300<<10)
+			}
+			if err := fn(ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	fig, err := export.Export(context.Background(), export.Options{URL: insertURL(vl)}, events, nil)
+	if !errors.Is(err, export.ErrShortfall) || fig.Events.Created != 9 || fig.Events.Rejected != 1 ||
+		len(fig.Rejections) != 1 || fig.Rejections[0].Where != "ev-h fs/root/.bash_history:5" {
+		t.Fatalf("error %v, figures %+v", err, fig.Events)
+	}
+	t.Log(err)
+	flush(t, vl.URL)
+	if got := countsBy(t, vl.URL, "*", "host.name"); got["h"] != 9 || len(got) != 1 {
+		t.Errorf("VictoriaLogs holds %v, want 9 events of h", got)
+	}
+}
