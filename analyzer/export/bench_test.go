@@ -15,19 +15,23 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/analyzertest"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/export"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/internal/testenv"
+	"github.com/cordon-forensics/cordon/timeline"
 )
 
 // nullEngine answers every bulk request with one 201 item per action.
@@ -71,24 +75,40 @@ func BenchmarkExport(b *testing.B) {
 	c := openCase(b, caseDir)
 	b.Logf("%d events analyzed in %v (%.0f events/s)", cb.Events, time.Since(t0).Round(time.Millisecond), analyzeRate)
 
+	// The synthetic bundle's custody has no clock: its collection start
+	// and end are at time zero, which VictoriaLogs refuses (the export
+	// reports them); the null engine takes everything.
+	var zero int64
+	if err := c.Events(context.Background(), casestore.Query{}, func(ev timeline.Event) error {
+		if ev.Timestamp.Year() < 1970 {
+			zero++
+		}
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
 	null := httptest.NewServer(http.HandlerFunc(nullEngine))
 	defer null.Close()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		vl := testenv.StartVictoriaLogs(b, bin)
-		for _, target := range []struct{ name, url string }{
-			{"victorialogs", insertURL(vl)},
-			{"null", null.URL},
+		for _, target := range []struct {
+			name, url string
+			refused   int64
+		}{
+			{"victorialogs", insertURL(vl), zero},
+			{"null", null.URL, 0},
 		} {
+			debug.FreeOSMemory() // what the analysis left is not the export's
 			analyzertest.ResetPeakRSS()
 			t1 := time.Now()
 			fig, err := export.Export(context.Background(), export.Options{URL: target.url, NoTemplate: true}, caseEvents(c), nil)
 			took := time.Since(t1)
-			if err != nil {
+			if err != nil && (target.refused == 0 || !errors.Is(err, export.ErrShortfall)) {
 				b.Fatalf("%s: %v", target.name, err)
 			}
-			if fig.Events.Created != cb.Events {
-				b.Fatalf("%s: %+v, the case holds %d", target.name, fig.Events, cb.Events)
+			if fig.Events.Created != cb.Events-target.refused || fig.Events.Rejected != target.refused {
+				b.Fatalf("%s: %+v, the case holds %d, %d at time zero", target.name, fig.Events, cb.Events, target.refused)
 			}
 			rate := float64(cb.Events) / took.Seconds()
 			rss := float64(analyzertest.PeakRSS()) / (1 << 20)
