@@ -28,12 +28,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "export", summary: "send a case's events and findings to OpenSearch, Elasticsearch or VictoriaLogs (bulk API)",
-		help: exportHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o exportOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[exportOptions]("export", "send a case's events and findings to OpenSearch, Elasticsearch or VictoriaLogs (bulk API)", exportHelp)
 }
 
 const exportHelp = `cordon export: send a case's events and findings to a search engine
