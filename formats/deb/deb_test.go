@@ -82,12 +82,12 @@ func TestDamagedPackages(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string][]byte{
-		"not ar":           []byte("PK\x03\x04 a zip"),
-		"cut in a header":  good[:40],
-		"cut in the data":  good[:len(good)-100],
-		"bad member size":  append([]byte("!<arch>\ndebian-binary   0           0     0     100644  99999999999`\n"), good[8:]...),
-		"no data member":   good[:8+60+4],
-		"xz dict too big":  xzWithDict(t, good, 40),
+		"not ar":          []byte("PK\x03\x04 a zip"),
+		"cut in a header": good[:40],
+		"cut in the data": good[:len(good)-100],
+		"bad member size": append([]byte("!<arch>\ndebian-binary   0           0     0     100644  99999999999`\n"), good[8:]...),
+		"no data member":  good[:8+60+4],
+		"xz dict too big": xzWithDict(t, good, 40),
 	}
 	for name, b := range cases {
 		t.Run(name, func(t *testing.T) {
