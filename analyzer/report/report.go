@@ -56,6 +56,8 @@ type Report struct {
 	Findings []findings.Finding `json:"findings"`
 	Bundles  []Bundle           `json:"bundles"`
 	Notes    []string           `json:"notes,omitempty"`
+	// Attestation is set by cordon attest (attestation.go).
+	Attestation *Attestation `json:"attestation,omitempty"`
 }
 
 // maxThreads bounds the threads a report shows in full.
