@@ -106,7 +106,10 @@ func (it *Item) matchPath() string {
 
 // Label names an item for people: its path, with the commit when known.
 func (it *Item) Label() string {
-	s := it.matchPath()
+	s := it.Path
+	if it.Rel != "" {
+		s = it.Rel
+	}
 	if it.Commit != "" {
 		s += " (commit " + it.Commit + ")"
 	}

@@ -26,8 +26,11 @@ func (p Point) describe() string {
 	}
 	if !p.Time.IsZero() {
 		s += " built at " + p.Time.UTC().Format(time.RFC3339)
-		if p.TimeFrom != "provenance" {
-			s += " (by its " + p.TimeFrom + ")"
+		switch p.TimeFrom {
+		case "mtime":
+			s += " (by its mtime: no provenance)"
+		case "observed":
+			s += " (when it was seen running)"
 		}
 	}
 	return s
@@ -74,11 +77,8 @@ func golden(items []Item) []Golden {
 	var out []Golden
 	for _, name := range names {
 		g := groups[name]
-		differs := false
-		for _, it := range g {
-			differs = differs || it.Verdict == VerdictDiffers
-		}
-		if len(g) < 2 && !differs {
+		// One build alone brackets nothing.
+		if len(g) < 2 {
 			continue
 		}
 		sort.SliceStable(g, func(i, j int) bool {
