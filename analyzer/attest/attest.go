@@ -2,9 +2,12 @@ package attest
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"sort"
@@ -256,6 +259,9 @@ func itemsOf(bd *bundleData, notes *[]string) []Item {
 			if it.SHA256 == "" {
 				it.SHA256 = s.sha256
 			}
+			if it.MD5 == "" {
+				it.MD5 = s.md5
+			}
 		}
 	}
 	read := func(name string, fn func(b []byte, o timeline.Origin)) {
@@ -339,6 +345,9 @@ func (res *Result) compare(it *Item, ti *trustedIndex, lim elfdiff.Limits) {
 		return
 	}
 	it.Trusted = &ref
+	if tf.sha256 == "" && it.MD5 == "" && it.file != "" {
+		it.MD5 = md5File(it.file) // md5sums lists hold MD5 only; the bytes are at hand
+	}
 	switch {
 	case tf.sha256 != "" && it.SHA256 != "":
 		if tf.sha256 == it.SHA256 {
@@ -366,6 +375,19 @@ func (res *Result) compare(it *Item, ti *trustedIndex, lim elfdiff.Limits) {
 		return
 	}
 	it.Diff = d
+}
+
+func md5File(p string) string {
+	f, err := os.Open(p)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := md5.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func diffFiles(trusted, suspect string, lim elfdiff.Limits) (*elfdiff.Diff, error) {

@@ -3,6 +3,7 @@ package attest
 import (
 	"bytes"
 	"context"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -35,8 +36,9 @@ type BundleInfo struct {
 
 // spooled is an entry's bytes copied out of a bundle during verification.
 type spooled struct {
-	file   string
+	file   string // "" when only hashed
 	sha256 string
+	md5    string
 	size   int64
 }
 
@@ -101,7 +103,20 @@ func readBundle(ctx context.Context, path string, o *Options, dir string, budget
 		k, _ := io.ReadFull(r, head)
 		head = head[:k]
 		isELF := bytes.Equal(head, []byte("\x7fELF"))
-		if strings.Contains(name, "/fd/") && !isELF || strings.HasPrefix(name, artifacts.EntryPrefix+"/") && !isELF && !artifacts.IsProvenance(name) {
+		if strings.Contains(name, "/fd/") && !isELF {
+			return nil
+		}
+		if strings.HasPrefix(name, artifacts.EntryPrefix+"/") && !isELF && !artifacts.IsProvenance(name) {
+			// Not worth a copy (no diff to make), but its hashes are:
+			// dpkg's md5sums lists hold MD5 only.
+			h, m := sha256.New(), md5.New()
+			w := io.MultiWriter(h, m)
+			w.Write(head)
+			k, err := io.Copy(w, r)
+			if err != nil {
+				return fmt.Errorf("hashing %s: %w", name, err)
+			}
+			pending[name] = spooled{sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(m.Sum(nil)), size: k + int64(len(head))}
 			return nil
 		}
 		n++
@@ -110,8 +125,8 @@ func readBundle(ctx context.Context, path string, o *Options, dir string, budget
 		if err != nil {
 			return fmt.Errorf("spooling: %w", err)
 		}
-		h := sha256.New()
-		w := io.MultiWriter(out, h)
+		h, md := sha256.New(), md5.New()
+		w := io.MultiWriter(out, h, md)
 		w.Write(head)
 		m, err := io.Copy(w, io.LimitReader(r, *budget))
 		if cerr := out.Close(); err == nil {
@@ -122,7 +137,7 @@ func readBundle(ctx context.Context, path string, o *Options, dir string, budget
 			return fmt.Errorf("spooling %s: %w", name, err)
 		}
 		*budget -= m + int64(len(head))
-		pending[name] = spooled{file: file, sha256: hex.EncodeToString(h.Sum(nil)), size: m + int64(len(head))}
+		pending[name] = spooled{file: file, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(md.Sum(nil)), size: m + int64(len(head))}
 		return nil
 	}
 	rep, verr := bundle.Verify(f, vo)
