@@ -139,7 +139,7 @@ func Compare(trusted, suspect *File) *Diff {
 		d.Mode = "anchors"
 		d.Notes = append(d.Notes, "stripped: code is compared as regions between anchors (exported symbols, the entry point, constructor and destructor tables, PLT slots)")
 	}
-	m := &matcher{a: trusted, b: suspect, x86: trusted.x86 && suspect.x86 && trusted.ptrSize == suspect.ptrSize}
+	m := &matcher{a: trusted, b: suspect, x86: trusted.x86 && suspect.x86 && trusted.ptrSize == suspect.ptrSize, work: maxWork}
 	if !m.x86 {
 		d.Notes = append(d.Notes, fmt.Sprintf("%s: only byte-identical code compares equal (address-tolerant comparison is for x86)", suspect.Machine))
 	}
@@ -173,6 +173,9 @@ func Compare(trusted, suspect *File) *Diff {
 
 	m.sections(d)
 	m.code(d)
+	if m.work <= 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("the address-tolerant comparison stopped after %d windows: what it had not reached is compared byte for byte", maxWork))
+	}
 	return d
 }
 
@@ -235,7 +238,13 @@ func (f *File) locate(addr uint64) loc {
 type matcher struct {
 	a, b *File
 	x86  bool
+	// work bounds the address windows tried over one comparison: a hostile
+	// pair of wholly different sections must not cost minutes.
+	work int
 }
+
+// maxWork is how many address windows one Compare tries.
+const maxWork = 20_000_000
 
 func (m *matcher) pointers(d *Diff, table string, a, b []Pointer) {
 	for i := 0; i < max(len(a), len(b)); i++ {
@@ -262,6 +271,10 @@ func (m *matcher) pointers(d *Diff, table string, a, b []Pointer) {
 // addrA) and jb in b (at addrB) hold addresses that reach the same place:
 // as a PC-relative displacement (w 4) or an absolute address (w 4 or 8).
 func (m *matcher) explains(a []byte, ja int, addrA uint64, b []byte, jb int, addrB uint64, w int) bool {
+	if m.work <= 0 {
+		return false
+	}
+	m.work--
 	bo := m.a.bo
 	if w == 4 {
 		va, vb := int64(int32(bo.Uint32(a[ja:]))), int64(int32(bo.Uint32(b[jb:])))
@@ -476,7 +489,11 @@ func (f *File) regions() []region {
 				marks[addr] = m
 			}
 		}
-		for _, sym := range f.syms {
+		lo := sort.Search(len(f.syms), func(i int) bool { return f.syms[i].addr >= s.addr })
+		for _, sym := range f.syms[lo:] {
+			if sym.addr >= end {
+				break
+			}
 			if sym.fn {
 				put(sym.addr, mark{name: sym.name, prio: 0, fn: true})
 				if sym.size > 0 {
