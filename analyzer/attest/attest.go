@@ -200,6 +200,7 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 		res.Notes = append(res.Notes, fmt.Sprintf("the %d bytes allowed for copies out of the bundles ran out: items without bytes are compared by hash only", o.MaxSpool))
 	}
 	res.checkProvenance(o.BuilderKeys)
+	res.linkBuilds()
 	items := res.Items[:0]
 	for _, it := range res.Items {
 		if !it.Provenance {
@@ -493,7 +494,32 @@ func (res *Result) checkSubject(pf *Item, sub provenance.Subject, st provenance.
 	return c
 }
 
-// MarshalJSON-friendly counts in a fixed order for terminals.
+// linkBuilds gives an executable or shared object that has the very bytes
+// of a build artifact that artifact's commit, builder and build time: the
+// binary running in production is then known to be that build's output.
+func (res *Result) linkBuilds() {
+	built := map[string]*Item{}
+	for i := range res.Items {
+		it := &res.Items[i]
+		if it.Kind == KindArtifact && it.Commit != "" && it.SHA256 != "" {
+			if prev, ok := built[it.SHA256]; !ok || it.Time.Before(prev.Time) {
+				built[it.SHA256] = it
+			}
+		}
+	}
+	for i := range res.Items {
+		it := &res.Items[i]
+		if it.Kind != KindExecutable && it.Kind != KindSharedObject || it.Commit != "" {
+			continue
+		}
+		if a, ok := built[it.SHA256]; ok {
+			it.Commit, it.Builder, it.SourceURI = a.Commit, a.Builder, a.SourceURI
+			it.Note = strings.TrimSpace(it.Note + " the same bytes as build artifact " + a.Path + " (" + a.Bundle + ")")
+		}
+	}
+}
+
+// CountLine gives the verdict counts in a fixed order.
 func (res *Result) CountLine() string {
 	var parts []string
 	for _, v := range []string{VerdictIdentical, VerdictDiffers, VerdictNoTrusted} {

@@ -85,3 +85,23 @@ func TestSuffixScore(t *testing.T) {
 		}
 	}
 }
+
+// TestRunningBinaryIsItsBuild: the binary seen running has the bytes of
+// the c3 artifact: it takes c3's commit and builder, and the bracketing
+// counts that build once.
+func TestRunningBinaryIsItsBuild(t *testing.T) {
+	day := func(d int) time.Time { return time.Date(2026, 11, d, 10, 0, 0, 0, time.UTC) }
+	res := &Result{Items: []Item{
+		{Kind: KindArtifact, Bundle: "ci", Root: "/ws", Rel: "c2/app", Path: "/ws/c2/app", SHA256: "22", Commit: "c2", Builder: "b", Verdict: VerdictIdentical, Time: day(2)},
+		{Kind: KindArtifact, Bundle: "ci", Root: "/ws", Rel: "c3/app", Path: "/ws/c3/app", SHA256: "33", Commit: "c3", Builder: "b", Verdict: VerdictDiffers, Time: day(3)},
+		{Kind: KindExecutable, Bundle: "prod", Path: "/srv/app (deleted)", SHA256: "33", Verdict: VerdictDiffers, Time: day(9), TimeFrom: "observed"},
+	}}
+	res.linkBuilds()
+	if exe := res.Items[2]; exe.Commit != "c3" || exe.Builder != "b" || !strings.Contains(exe.Note, "/ws/c3/app") {
+		t.Errorf("executable %+v", exe)
+	}
+	gs := golden(res.Items)
+	if len(gs) != 1 || len(gs[0].Builds) != 2 || gs[0].FirstTainted.Commit != "c3" || gs[0].LastGood.Commit != "c2" {
+		t.Errorf("%+v", gs)
+	}
+}

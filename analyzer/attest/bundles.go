@@ -58,10 +58,10 @@ var indexEntries = map[string]bool{
 
 // wantBytes says which entries' bytes are worth copying out: recovered
 // executables and mapped objects, and copied artifacts (ELF files and
-// provenance decided on their first bytes).
+// provenance kept, the others only hashed, decided on their first bytes).
 func wantBytes(name string) bool {
 	switch {
-	case strings.HasPrefix(name, "proc/") && (strings.HasSuffix(name, "/exe") || strings.Contains(name, "/map_files/") || strings.Contains(name, "/fd/")):
+	case strings.HasPrefix(name, "proc/") && (strings.HasSuffix(name, "/exe") || strings.Contains(name, "/map_files/")):
 		return true
 	case strings.HasPrefix(name, artifacts.EntryPrefix+"/") && name != artifacts.IndexEntry:
 		return true
@@ -103,9 +103,6 @@ func readBundle(ctx context.Context, path string, o *Options, dir string, budget
 		k, _ := io.ReadFull(r, head)
 		head = head[:k]
 		isELF := bytes.Equal(head, []byte("\x7fELF"))
-		if strings.Contains(name, "/fd/") && !isELF {
-			return nil
-		}
 		if strings.HasPrefix(name, artifacts.EntryPrefix+"/") && !isELF && !artifacts.IsProvenance(name) {
 			// Not worth a copy (no diff to make), but its hashes are:
 			// dpkg's md5sums lists hold MD5 only.

@@ -69,6 +69,21 @@ func golden(items []Item) []Golden {
 		name := path.Base(it.matchPath())
 		groups[name] = append(groups[name], it)
 	}
+	// A running binary with the bytes of an artifact is that build, not
+	// another one: keep one item per content, the artifact first.
+	for name, g := range groups {
+		sort.SliceStable(g, func(i, j int) bool { return kindOrder(g[i].Kind) > kindOrder(g[j].Kind) })
+		seen := map[string]bool{}
+		kept := g[:0]
+		for _, it := range g {
+			if it.SHA256 != "" && seen[it.SHA256] {
+				continue
+			}
+			seen[it.SHA256] = true
+			kept = append(kept, it)
+		}
+		groups[name] = kept
+	}
 	names := make([]string, 0, len(groups))
 	for n := range groups {
 		names = append(names, n)

@@ -53,8 +53,9 @@ Examples:
   cordon attest ci01.cordon --trusted clean-room/out --builder-key builder.pem -o attest.html
   cordon attest host.cordon --trusted-md5sums /var/lib/dpkg/info --json
 
-Exit codes: 0 nothing differs and every check passed; 1 something differs,
-a provenance check failed, or a bundle was refused; 2 usage error.
+Exit codes: 0 nothing differs and no check failed; 1 something differs, a
+provenance check failed, a preloaded object is mapped (any finding above
+medium), or a bundle was refused; 2 usage error.
 
 Flags:
 `
