@@ -23,13 +23,13 @@ const maxIndex = 64 << 20
 
 // BundleInfo is what the result says of one bundle.
 type BundleInfo struct {
-	Path       string `json:"path"`
-	EvidenceID string `json:"evidence_id"`
-	Host       string `json:"host"`
-	SHA256     string `json:"sha256"`
-	Status     string `json:"verification"`
-	Trust      string `json:"trust"`
-	KeyID      string `json:"key_id,omitempty"`
+	Path       string        `json:"path"`
+	EvidenceID string        `json:"evidence_id"`
+	Host       string        `json:"host"`
+	SHA256     string        `json:"sha256"`
+	Status     bundle.Status `json:"verification"`
+	Trust      bundle.Trust  `json:"trust"`
+	KeyID      string        `json:"key_id,omitempty"`
 	// Unverified: analyzed with Force although not intact.
 	Unverified bool `json:"unverified,omitempty"`
 }

@@ -3,7 +3,9 @@ package attest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,9 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/snapshot"
+	"github.com/cordon-forensics/cordon/internal/bundletest"
 )
+
+func sum(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
 
 // TestHostileBundle: a bundle whose recovered executable is a damaged ELF
 // (a section count past the file) and whose record names it with terminal
@@ -33,25 +40,16 @@ func TestHostileBundle(t *testing.T) {
 	os.WriteFile(filepath.Join(trustedDir, "app"), trusted, 0o755)
 	os.WriteFile(filepath.Join(trustedDir, "tool"), trusted, 0o755)
 
-	bundlePath := filepath.Join(dir, "hostile.cordon")
-	f, _ := os.Create(bundlePath)
-	_, priv, _ := bundle.GenerateKey()
-	w, err := bundle.NewWriter(f, bundle.Options{Key: priv, Ephemeral: true, EvidenceID: "hostile", Collector: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	r1, _ := w.AddBytes(bundle.EntryMeta{Name: "proc/1/exe"}, damaged)
-	r2, _ := w.AddBytes(bundle.EntryMeta{Name: "proc/2/exe"}, []byte("#!/bin/sh\necho not elf\n"))
 	var idx bytes.Buffer
 	enc := json.NewEncoder(&idx)
-	enc.Encode(snapshot.Executable{PID: 1, Kind: "exe", Link: "/tmp/\x1b]0;pwn\x07/app (deleted)", Entry: r1.Name, SHA256: r1.SHA256, Size: r1.Size, ObservedAt: now})
-	enc.Encode(snapshot.Executable{PID: 2, Kind: "exe", Link: "/tmp/tool", Entry: r2.Name, SHA256: r2.SHA256, Size: r2.Size, ObservedAt: now})
-	w.AddBytes(bundle.EntryMeta{Name: snapshot.ExecutablesEntry}, idx.Bytes())
-	if _, err := w.Close(bundle.Custody{EvidenceID: "hostile"}); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
+	enc.Encode(snapshot.Executable{PID: 1, Kind: "exe", Link: "/tmp/\x1b]0;pwn\x07/app (deleted)", Entry: "proc/1/exe", SHA256: sum(damaged), Size: int64(len(damaged)), ObservedAt: now})
+	notELF := []byte("#!/bin/sh\necho not elf\n")
+	enc.Encode(snapshot.Executable{PID: 2, Kind: "exe", Link: "/tmp/tool", Entry: "proc/2/exe", SHA256: sum(notELF), Size: int64(len(notELF)), ObservedAt: now})
+	bundlePath := bundletest.Write(t, dir, "hostile.cordon", bundletest.Options{Host: "hostile"},
+		bundletest.Entry{Name: "proc/1/exe", Data: damaged, Source: "executables"},
+		bundletest.Entry{Name: "proc/2/exe", Data: notELF, Source: "executables"},
+		bundletest.Entry{Name: snapshot.ExecutablesEntry, Data: idx.Bytes(), Source: "executables"})
 
 	res, err := Run(context.Background(), Options{Bundles: []string{bundlePath}, Trusted: []string{trustedDir}, TempDir: dir})
 	if err != nil {

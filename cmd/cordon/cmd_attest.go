@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -20,7 +18,12 @@ import (
 )
 
 func init() {
-	register(verb{name: "attest", summary: "compare the executables, shared objects and build artifacts in bundles with trusted copies", run: runAttest})
+	register(verb{name: "attest", summary: "compare the executables, shared objects and build artifacts in bundles with trusted copies",
+		help: attestHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o attestOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const attestHelp = `cordon attest: diff what ran and what was built against trusted copies
@@ -28,7 +31,7 @@ const attestHelp = `cordon attest: diff what ran and what was built against trus
 Usage:
   cordon attest BUNDLE... --trusted PATH... [--trusted-md5sums PATH]
                 [--builder-key KEY.pem]... [--pubkey KEY] [--identity F] [--force]
-                [--json] [-o report.html|report.md|report.json]
+                [--format text|json|html|md] [-o FILE]
 
 Every executable recovered from a process, every suspect shared object
 mapped (deleted, outside the package directories, preloaded), every build
@@ -48,16 +51,18 @@ they are reported as not verified. From build times and commits, the golden
 point of each program is bracketed: the last build identical to its trusted
 rebuild, the first that differs, and what the builder built after it.
 
+--format text (the default) lists the verdicts and diffs; json gives the
+whole result; html and md write the report with its "Binary attestation"
+section (the format follows -o's extension when it names one).
+
 Examples:
   cordon attest web01.cordon --trusted rebuild/ --trusted pkgs/app_1.4_amd64.deb
   cordon attest ci01.cordon --trusted clean-room/out --builder-key builder.pem -o attest.html
-  cordon attest host.cordon --trusted-md5sums /var/lib/dpkg/info --json
+  cordon attest host.cordon --trusted-md5sums /var/lib/dpkg/info --format json
 
 Exit codes: 0 nothing differs and no check failed; 1 something differs, a
 provenance check failed, a preloaded object is mapped (any finding above
-medium), or a bundle was refused; 2 usage error.
-
-Flags:
+medium), or a bundle was refused; 2 usage error; 130 interrupted.
 `
 
 type attestOptions struct {
@@ -66,116 +71,94 @@ type attestOptions struct {
 	trusted     []string
 	md5sums     []string
 	builderKeys []string
-	json        bool
-	output      string
-	format      string
+	output      outputOptions
 	title       string
 }
 
-func runAttest(args []string, stdout, stderr io.Writer) int {
-	var o attestOptions
-	fs := newFlagSet("attest", attestHelp, stderr)
+func (o *attestOptions) addFlags(fs *pflag.FlagSet) {
 	o.verify.addFlags(fs)
-	fs.BoolVar(&o.force, "force", false, "attest a bundle that fails verification, marking what rests on it unverified")
+	fs.BoolVar(&o.force, "force", false, "attest a bundle that is not intact, marking what rests on it unverified")
 	fs.StringArrayVar(&o.trusted, "trusted", nil, "a trusted copy: a directory of rebuilds, a file, or a .deb (repeatable)")
 	fs.StringArrayVar(&o.md5sums, "trusted-md5sums", nil, "a dpkg md5sums file, or a directory of them such as /var/lib/dpkg/info of a clean machine (repeatable)")
 	fs.StringArrayVar(&o.builderKeys, "builder-key", nil, "a PEM public key (ed25519 or ECDSA P-256) that provenance signatures are checked with (repeatable)")
-	fs.BoolVar(&o.json, "json", false, "print the whole result as JSON")
-	fs.StringVarP(&o.output, "output", "o", "", "also write a report (.html, .md or .json; never overwritten)")
-	fs.StringVar(&o.format, "format", "", "report format: html, md or json (default: from the file name)")
-	fs.StringVar(&o.title, "title", "", "the case's name in the report")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	o.output.addFlags(fs, []string{"text", "json", "html", "md"}, true)
+	fs.StringVar(&o.title, "title", "", "the case's name in a report (default: the first bundle's evidence id)")
+}
+
+func (o *attestOptions) run(ctx context.Context, std stdio, args []string) error {
+	if len(args) == 0 || len(o.trusted)+len(o.md5sums) == 0 {
+		return usageErrorf("BUNDLE... and --trusted PATH (or --trusted-md5sums) are needed (see --help)")
 	}
-	fail := func(code int, err error) int {
-		fmt.Fprintf(stderr, "cordon attest: %s\n", safeterm.Escape(err.Error()))
-		return code
-	}
-	if fs.NArg() == 0 || len(o.trusted)+len(o.md5sums) == 0 {
-		fmt.Fprintln(stderr, "cordon attest: BUNDLE... and --trusted PATH (or --trusted-md5sums) are needed (see --help)")
-		return exitUsage
-	}
-	format, err := reportFormat(o.output, o.format)
+	format, err := o.output.chosen()
 	if err != nil {
-		return fail(exitUsage, err)
+		return err
 	}
 	vo, err := o.verify.options()
 	if err != nil {
-		return fail(exitUsage, err)
+		return err
 	}
 	var keys []provenance.PublicKey
 	for _, p := range o.builderKeys {
 		b, err := os.ReadFile(p)
 		if err != nil {
-			return fail(exitUsage, err)
+			return withCode(exitUsage, err)
 		}
 		k, err := provenance.ParsePublicKeys(b)
 		if err != nil {
-			return fail(exitUsage, fmt.Errorf("--builder-key %s: %w", p, err))
+			return usageErrorf("--builder-key %s: %w", p, err)
 		}
 		keys = append(keys, k...)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := attest.Run(ctx, attest.Options{Bundles: fs.Args(), Verify: vo, Force: o.force, Trusted: o.trusted,
+	res, err := attest.Run(ctx, attest.Options{Bundles: args, Verify: vo, Force: o.force, Trusted: o.trusted,
 		TrustedMD5Sums: o.md5sums, BuilderKeys: keys})
 	if err != nil {
 		if errors.Is(err, attest.ErrRefused) {
-			return fail(exitFailed, err)
+			return withCode(exitFailed, err)
 		}
-		return fail(exitUsage, err)
+		return withCode(exitUsage, err)
 	}
 	defer res.Close()
-	if o.json {
-		b, err := res.JSON()
-		if err != nil {
-			return fail(exitUsage, err)
-		}
-		stdout.Write(append(b, '\n'))
-	} else {
-		printAttestation(stdout, res)
+	out, err := o.output.open(std.out)
+	if err != nil {
+		return err
 	}
-	if o.output != "" {
-		if err := writeAttestReport(res, o, format); err != nil {
-			return fail(exitUsage, err)
+	defer out.Abort()
+	switch format {
+	case "json":
+		var b []byte
+		if b, err = res.JSON(); err == nil {
+			_, err = out.Write(append(b, '\n'))
 		}
-		fmt.Fprintf(stderr, "cordon attest: wrote %s\n", safeterm.Escape(o.output))
+	case "html", "md":
+		err = writeAttestReport(out, res, o.title, format)
+	default:
+		printAttestation(out, res)
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = out.Commit()
+	}
+	if err != nil {
+		return err
+	}
+	if o.output.path != "" {
+		fmt.Fprintf(std.out, "wrote %s: %s\n", safeterm.Escape(o.output.path), res.CountLine())
 	}
 	if res.Counts[attest.VerdictDiffers] > 0 || len(res.Findings) > 0 && res.Findings[0].Severity != "medium" {
-		return exitFailed
+		return &exitError{code: exitFailed}
 	}
-	return exitOK
+	return nil
 }
 
-// reportFormat picks html, md or json from --format or the file name.
-func reportFormat(out, format string) (string, error) {
-	if format == "" {
-		switch {
-		case strings.HasSuffix(out, ".json"):
-			format = "json"
-		case strings.HasSuffix(out, ".md"):
-			format = "md"
-		default:
-			format = "html"
-		}
-	}
-	if format != "html" && format != "json" && format != "md" {
-		return "", fmt.Errorf("--format %q: want html, md or json", format)
-	}
-	return format, nil
-}
-
-func writeAttestReport(res *attest.Result, o attestOptions, format string) error {
-	title := o.title
+func writeAttestReport(w io.Writer, res *attest.Result, title, format string) error {
 	if title == "" && len(res.Bundles) > 0 {
 		title = res.Bundles[0].EvidenceID
 	}
 	var bundles []report.Bundle
 	for _, b := range res.Bundles {
-		rb := report.Bundle{EvidenceID: b.EvidenceID, Path: b.Path, SHA256: b.SHA256, Verification: b.Status, KeyID: b.KeyID, Trust: b.Trust, Host: b.Host}
+		rb := report.Bundle{EvidenceID: b.EvidenceID, Path: b.Path, SHA256: b.SHA256, Verification: string(b.Status), KeyID: b.KeyID, Trust: string(b.Trust), Host: b.Host}
 		if b.Unverified {
 			rb.Verification += " (attested with --force: UNVERIFIED)"
 		}
@@ -191,22 +174,10 @@ func writeAttestReport(res *attest.Result, o attestOptions, format string) error
 		}
 	}
 	r.Notes = append(r.Notes, res.Notes...)
-	f, err := os.OpenFile(o.output, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
+	if format == "md" {
+		return report.Markdown(w, r)
 	}
-	switch format {
-	case "json":
-		err = report.JSON(f, r)
-	case "md":
-		err = report.Markdown(f, r)
-	default:
-		err = report.HTML(f, r)
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return report.HTML(w, r)
 }
 
 // printAttestation writes the result for a terminal, every string escaped.
@@ -217,7 +188,7 @@ func printAttestation(w io.Writer, res *attest.Result) {
 		if b.Unverified {
 			un = " UNVERIFIED (--force)"
 		}
-		fmt.Fprintf(w, "bundle %s (%s): %s, %s%s\n", e(b.EvidenceID), e(b.Host), b.Status, b.Trust, un)
+		fmt.Fprintf(w, "bundle %s (%s): %s, %s%s\n", e(b.EvidenceID), e(b.Host), e(string(b.Status)), e(string(b.Trust)), un)
 	}
 	for _, t := range res.Trusted {
 		what := t.Kind + " " + t.Path
