@@ -177,9 +177,10 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	res = &Result{tmp: tmp, Counts: map[string]int{}}
 	defer func() {
+		// Every failure, an interruption included, leaves no copy behind
+		// (res itself is nil by then: "return nil, err").
 		if err != nil {
-			res.Close()
-			res = nil
+			os.RemoveAll(tmp)
 		}
 	}()
 	ti, err := loadTrusted(ctx, o.Trusted, o.TrustedMD5Sums, tmp)

@@ -16,6 +16,7 @@ import (
 	"github.com/cordon-forensics/cordon/formats/artifacts"
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/snapshot"
+	"github.com/cordon-forensics/cordon/internal/ctxio"
 )
 
 // maxIndex bounds one index entry (executables.jsonl and the like) kept in memory.
@@ -137,7 +138,10 @@ func readBundle(ctx context.Context, path string, o *Options, dir string, budget
 		pending[name] = spooled{file: file, sha256: hex.EncodeToString(h.Sum(nil)), md5: hex.EncodeToString(md.Sum(nil)), size: m + int64(len(head))}
 		return nil
 	}
-	rep, verr := bundle.Verify(f, vo)
+	rep, verr := bundle.Verify(ctxio.Reader(ctx, f), vo)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if rep == nil || verr != nil && rep.Entries == 0 {
 		return nil, fmt.Errorf("%s: verifying: %w", path, verr)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,5 +67,24 @@ func TestHostileBundle(t *testing.T) {
 	}
 	if len(res.Findings) == 0 || res.Findings[0].RuleID != RuleDiffers {
 		t.Errorf("findings %+v", res.Findings)
+	}
+}
+
+// TestCancelledRunLeavesNothing: a run cancelled before it starts fails
+// with the context's error and leaves no temporary directory.
+func TestCancelledRunLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	trusted := filepath.Join(dir, "t")
+	os.WriteFile(trusted, []byte("x"), 0o644)
+	b := bundletest.Write(t, dir, "b.cordon", bundletest.Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tmp := filepath.Join(dir, "tmp")
+	os.Mkdir(tmp, 0o755)
+	if _, err := Run(ctx, Options{Bundles: []string{b}, Trusted: []string{trusted}, TempDir: tmp}); !errors.Is(err, context.Canceled) {
+		t.Errorf("err %v", err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }

@@ -221,6 +221,9 @@ func printAttestation(w io.Writer, res *attest.Result) {
 		if it.Note != "" {
 			fmt.Fprintf(w, "    note: %s\n", short(e(it.Note), 400))
 		}
+		if it.Unverified {
+			fmt.Fprintf(w, "    UNVERIFIED: its bundle is not intact (--force)\n")
+		}
 	}
 	if len(res.Statements) > 0 {
 		fmt.Fprintln(w, "\nPROVENANCE")
