@@ -58,9 +58,9 @@ func DiffLines(d *elfdiff.Diff, max int) []string {
 	return out
 }
 
-// Report gives the report's attestation section and the summary lines
+// Report gives the report's attestation section, with the summary lines
 // that go beside the attack chain's golden point.
-func (res *Result) Report() (*report.Attestation, []string) {
+func (res *Result) Report() *report.Attestation {
 	a := &report.Attestation{Counts: "Compared: " + res.CountLine() + "."}
 	for _, g := range res.Golden {
 		a.Golden = append(a.Golden, g.Program+": "+g.Text)
@@ -91,11 +91,11 @@ func (res *Result) Report() (*report.Attestation, []string) {
 		row.Detail = append(row.Detail, st.Errors...)
 		a.Provenance = append(a.Provenance, row)
 	}
-	summary := []string{"Binary attestation: " + res.CountLine() + "."}
+	a.Summary = append(a.Summary, res.CountLine()+".")
 	for _, g := range res.Golden {
 		if g.FirstTainted != nil {
-			summary = append(summary, "Build golden point of "+g.Program+": "+g.Text+".")
+			a.Summary = append(a.Summary, g.Program+": "+g.Text+".")
 		}
 	}
-	return a, summary
+	return a
 }

@@ -10,6 +10,9 @@ import (
 // what was compared with which trusted copy, the verdicts and diffs, the
 // provenance checks and the golden point of each program's builds.
 type Attestation struct {
+	// Summary goes into the report's summary: the counts, then the golden
+	// point of each program whose builds turned bad.
+	Summary    []string         `json:"summary"`
 	Counts     string           `json:"counts"`
 	Golden     []string         `json:"golden_points,omitempty"`
 	Items      []AttestationRow `json:"items"`
@@ -38,6 +41,22 @@ var _ = template.Must(page.New("attestation").Parse(`<h2 id="attestation">Binary
 {{range .}}<tr><td>{{.Verdict}}</td><td><code>{{.Subject}}</code></td><td>{{range .Detail}}{{.}}<br>{{end}}</td><td><code>{{.Where}}</code></td></tr>
 {{end}}</table>{{end}}
 `))
+
+// attestationSummary gives the summary's lines of the section.
+func attestationSummary(a *Attestation) []summaryLine {
+	if a == nil {
+		return nil
+	}
+	var out []summaryLine
+	for i, s := range a.Summary {
+		label := "Build golden point"
+		if i == 0 {
+			label = "Binary attestation"
+		}
+		out = append(out, summaryLine{Label: label, Text: s})
+	}
+	return out
+}
 
 // attestationMarkdown writes the section in Markdown (e escapes).
 func attestationMarkdown(b *strings.Builder, a *Attestation, e func(string) string) {

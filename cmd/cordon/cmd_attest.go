@@ -14,6 +14,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/attest"
 	"github.com/cordon-forensics/cordon/analyzer/report"
 	"github.com/cordon-forensics/cordon/formats/provenance"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
@@ -158,21 +159,11 @@ func writeAttestReport(w io.Writer, res *attest.Result, title, format string) er
 	}
 	var bundles []report.Bundle
 	for _, b := range res.Bundles {
-		rb := report.Bundle{EvidenceID: b.EvidenceID, Path: b.Path, SHA256: b.SHA256, Verification: string(b.Status), KeyID: b.KeyID, Trust: string(b.Trust), Host: b.Host}
-		if b.Unverified {
-			rb.Verification += " (attested with --force: UNVERIFIED)"
-		}
-		bundles = append(bundles, rb)
+		bundles = append(bundles, report.Bundle{EvidenceID: b.EvidenceID, Path: b.Path, SHA256: b.SHA256, Verification: b.Status,
+			Unverified: b.Unverified, KeyID: b.KeyID, Trust: b.Trust, Host: b.Host})
 	}
-	r := report.Build(title, Version, res.Findings, nil, nil, bundles, time.Now())
-	sec, summary := res.Report()
-	r.Attestation = sec
-	r.Summary = append(summary, r.Summary...)
-	for _, g := range res.Golden {
-		if g.FirstTainted != nil && r.Golden == "" {
-			r.Golden = g.Program + ": " + g.Text
-		}
-	}
+	r := report.Build(title, Version, res.Findings, nil, nil, bundles, time.Time{})
+	r.Attestation = res.Report()
 	r.Notes = append(r.Notes, res.Notes...)
 	if format == "md" {
 		return report.Markdown(w, r)
@@ -203,7 +194,7 @@ func printAttestation(w io.Writer, res *attest.Result) {
 		if it.Kind == attest.KindProgram && it.Verdict == attest.VerdictIdentical {
 			continue // hundreds of system programs: counted below, listed in --json
 		}
-		fmt.Fprintf(w, "%-16s %-13s %s  [%s]\n", strings.ToUpper(it.Verdict), it.Kind, short(e(it.Label()), 300), e(it.Where()))
+		fmt.Fprintf(w, "%-16s %-13s %s  [%s]\n", strings.ToUpper(it.Verdict), it.Kind, clip.Cut(e(it.Label()), 300), e(it.Where()))
 		if it.Trusted != nil {
 			ref := it.Trusted.Kind + " " + it.Trusted.Source
 			if it.Trusted.Package != "" {
@@ -216,10 +207,10 @@ func printAttestation(w io.Writer, res *attest.Result) {
 			fmt.Fprintf(w, "    trusted: %s: %s (by %s%s)\n", e(ref), e(it.Trusted.Path), it.Trusted.MatchedBy, amb)
 		}
 		for _, l := range attest.DiffLines(it.Diff, 30) {
-			fmt.Fprintf(w, "    %s\n", short(e(l), 400))
+			fmt.Fprintf(w, "    %s\n", clip.Cut(e(l), 400))
 		}
 		if it.Note != "" {
-			fmt.Fprintf(w, "    note: %s\n", short(e(it.Note), 400))
+			fmt.Fprintf(w, "    note: %s\n", clip.Cut(e(it.Note), 400))
 		}
 		if it.Unverified {
 			fmt.Fprintf(w, "    UNVERIFIED: its bundle is not intact (--force)\n")
@@ -237,7 +228,7 @@ func printAttestation(w io.Writer, res *attest.Result) {
 		}
 	}
 	for _, g := range res.Golden {
-		fmt.Fprintf(w, "\nGOLDEN POINT %s: %s\n", e(g.Program), short(e(g.Text), 800))
+		fmt.Fprintf(w, "\nGOLDEN POINT %s: %s\n", e(g.Program), clip.Cut(e(g.Text), 800))
 		for _, p := range g.Suspect {
 			fmt.Fprintf(w, "    suspect: %s  %s  commit %s  [%s]\n", p.Time.Format(time.RFC3339), e(p.Path), e(p.Commit), p.Verdict)
 		}
@@ -248,11 +239,11 @@ func printAttestation(w io.Writer, res *attest.Result) {
 	for _, f := range res.Findings {
 		fmt.Fprintf(w, "%-8s %s  %s  (%s %s)\n", strings.ToUpper(f.Severity), f.RuleID, e(f.Title), f.Attack.ID, e(f.Attack.Name))
 		for _, in := range f.Instances {
-			fmt.Fprintf(w, "  - %s\n", short(e(in), 400))
+			fmt.Fprintf(w, "  - %s\n", clip.Cut(e(in), 400))
 		}
 	}
 	for _, n := range res.Notes {
-		fmt.Fprintf(w, "note: %s\n", short(e(n), 400))
+		fmt.Fprintf(w, "note: %s\n", clip.Cut(e(n), 400))
 	}
 	fmt.Fprintf(w, "\n%s\n", res.CountLine())
 }
