@@ -19,12 +19,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "attest", summary: "compare the executables, shared objects and build artifacts in bundles with trusted copies",
-		help: attestHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o attestOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[attestOptions]("attest", "compare the executables, shared objects and build artifacts in bundles with trusted copies", attestHelp)
 }
 
 const attestHelp = `cordon attest: diff what ran and what was built against trusted copies
