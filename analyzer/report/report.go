@@ -91,6 +91,8 @@ type Report struct {
 	Findings     []findings.Finding `json:"findings"`
 	Bundles      []Bundle           `json:"bundles"`
 	Notes        []string           `json:"notes,omitempty"`
+	// Attestation is set by cordon attest (attestation.go).
+	Attestation *Attestation `json:"attestation,omitempty"`
 }
 
 // Summary is what an incident lead reads first, as facts: the sentences
