@@ -40,6 +40,10 @@ type sharedState struct {
 	errors []bundle.ErrorRecord
 	// budgets shared across sources (executables, memory): bytes left.
 	budgets map[string]int64
+	// pass is the first read of /proc, shared by the volatile sources.
+	pass passState
+	// trace, when set (tests), is told of every read of a process's stat.
+	trace func(op string, pid int)
 }
 
 type sourceStats struct {
@@ -172,6 +176,13 @@ func (e *Env) TakeBudget(name string, total, n int64) int64 {
 	}
 	e.shared.budgets[name] = left - n
 	return n
+}
+
+// trace tells the test hook, if any, of a read of a process file.
+func (e *Env) trace(op string, pid int) {
+	if t := e.shared.trace; t != nil {
+		t(op, pid)
+	}
 }
 
 // Errors returns every error recorded so far, by every source.

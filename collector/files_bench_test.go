@@ -39,7 +39,7 @@ func BenchmarkFileTimeline300k(b *testing.B) {
 	find := testenv.NeedTool(b, "find")
 	const n = 300_000
 	root := filesBenchTree(b, n)
-	opts := filesOptions(root)
+	opts := rootOptions(root)
 	opts.TimelineRoots = []string{"/tmp"}
 	opts.SuspectDirs = []string{"/nonexistent"} // measure the walk, not hashing
 	opts.TimelineMaxFiles = 2 * n
@@ -57,7 +57,7 @@ func BenchmarkFileTimeline300k(b *testing.B) {
 		findTime += time.Since(t0)
 
 		t0 = time.Now()
-		st := filesCollect(b, io.Discard, opts, "filetimeline")
+		st := collectTo(b, io.Discard, opts, "filetimeline").Sources
 		ourTime += time.Since(t0)
 		if len(st) != 1 || st[0].Status != "ok" {
 			b.Fatalf("file timeline: %+v", st)

@@ -15,6 +15,33 @@ import (
 // its cancelled context before it is abandoned and recorded as "timeout".
 const overrunGrace = 3 * time.Second
 
+// interruptGrace is the same when the whole collection is interrupted (a
+// signal): the collector must stop within a second.
+const interruptGrace = 300 * time.Millisecond
+
+// PersistentOrder is the first Order of the persistent phase: sources
+// before it (processes, sockets, executables, memory, host state) read
+// what vanishes and run at normal priority; those from it on (logs,
+// configuration, packages, file timeline) read what stays and run niced.
+const PersistentOrder = 40
+
+// Phase names.
+const (
+	PhaseVolatile   = "volatile"
+	PhasePersistent = "persistent"
+)
+
+// Source statuses written by Run (the bundle's SourceStatus.Status).
+const (
+	StatusOK          = "ok"
+	StatusPartial     = "partial"
+	StatusNoData      = "no-data"
+	StatusError       = "error"
+	StatusTimeout     = "timeout"
+	StatusSkipped     = "skipped"
+	StatusInterrupted = "interrupted"
+)
+
 // Selected returns the sources a collection with opts runs, in order, and
 // the ones it skips with the reason.
 func Selected(opts Options, live bool) (run []Source, skipped []bundle.SourceStatus, err error) {
@@ -26,11 +53,11 @@ func Selected(opts Options, live bool) (run []Source, skipped []bundle.SourceSta
 	for _, s := range Registered() {
 		switch {
 		case len(opts.Only) > 0 && !slices.Contains(opts.Only, s.Name):
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "not in --only"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: StatusSkipped, Detail: "not in --only"})
 		case slices.Contains(opts.Skip, s.Name):
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "in --skip"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: StatusSkipped, Detail: "in --skip"})
 		case s.Live && !live:
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "needs a live kernel; --root " + opts.Root + " is not one"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: StatusSkipped, Detail: "needs a live kernel; --root " + opts.Root + " is not one"})
 		default:
 			run = append(run, s)
 		}
@@ -38,18 +65,76 @@ func Selected(opts Options, live bool) (run []Source, skipped []bundle.SourceSta
 	return run, skipped, nil
 }
 
+// Outcome is what Run did: one status per source, in the order given, and
+// the phases with the priority each ran at.
+type Outcome struct {
+	Sources []bundle.SourceStatus
+	Phases  []bundle.Phase
+	// Interrupted is set when ctx was cancelled before every source ran.
+	Interrupted bool
+}
+
+// Failed counts the sources that failed or timed out.
+func (o Outcome) Failed() int {
+	n := 0
+	for _, s := range o.Sources {
+		if s.Status == StatusError || s.Status == StatusTimeout {
+			n++
+		}
+	}
+	return n
+}
+
 // Run runs the sources: background ones first (they run alongside), then
 // the others one after the other in order of volatility, each within its
-// budget. It returns one status per source, in the order given.
-func Run(ctx context.Context, env *Env, sources []Source) []bundle.SourceStatus {
-	status := make([]bundle.SourceStatus, len(sources))
+// budget. The volatile phase runs at normal priority; before the first
+// persistent source the collector lowers its priority (unless
+// Options.NoPriorityLowering). When ctx is cancelled, the source under way
+// gets interruptGrace to return and the rest are marked interrupted.
+func Run(ctx context.Context, env *Env, sources []Source) Outcome {
+	out := Outcome{Sources: make([]bundle.SourceStatus, len(sources))}
+	var phase *bundle.Phase
+	startPhase := func(name string) {
+		if phase != nil {
+			phase.Finished = env.Now().UTC()
+		}
+		out.Phases = append(out.Phases, bundle.Phase{Name: name, Started: env.Now().UTC(), Sources: []string{}})
+		phase = &out.Phases[len(out.Phases)-1]
+		switch name {
+		case PhaseVolatile:
+			if err := NormalPriority(); err != nil {
+				env.For("").Errorf("", "setting normal priority: %v", err)
+				phase.Note = joinNote(phase.Note, err.Error())
+			}
+		case PhasePersistent:
+			if env.Opts.NoPriorityLowering {
+				phase.Note = "priority not lowered (--no-nice)"
+			} else if err := LowerPriority(); err != nil {
+				env.For("").Errorf("", "lowering priority: %v", err)
+				phase.Note = joinNote(phase.Note, err.Error())
+			}
+		}
+		phasePriority(env, phase)
+	}
+	// Phases are one-way: once lowered, the priority is never raised again.
+	phaseOf := func(s Source) string {
+		if s.Background || s.Order < PersistentOrder {
+			return PhaseVolatile
+		}
+		return PhasePersistent
+	}
 	var bg sync.WaitGroup
 	for i, s := range sources {
 		if s.Background {
+			if phase == nil {
+				startPhase(PhaseVolatile)
+			}
+			phase.Sources = append(phase.Sources, s.Name)
 			bg.Add(1)
 			go func() {
 				defer bg.Done()
-				status[i] = runOne(ctx, env, s)
+				out.Sources[i] = runOne(ctx, env, s)
+				out.Sources[i].Phase = PhaseVolatile
 			}()
 		}
 	}
@@ -60,12 +145,29 @@ func Run(ctx context.Context, env *Env, sources []Source) []bundle.SourceStatus 
 		}
 	}
 	for i, s := range sources {
-		if !s.Background {
-			status[i] = runOne(ctx, env, s)
+		if s.Background {
+			continue
 		}
+		name := phaseOf(s)
+		if phase == nil || phase.Name != name && name == PhasePersistent {
+			startPhase(name)
+		}
+		phase.Sources = append(phase.Sources, s.Name)
+		if ctx.Err() != nil {
+			now := env.Now().UTC()
+			out.Sources[i] = bundle.SourceStatus{Name: s.Name, Status: StatusInterrupted, Started: now, Finished: now,
+				Detail: "not started: the collection was interrupted"}
+		} else {
+			out.Sources[i] = runOne(ctx, env, s)
+		}
+		out.Sources[i].Phase = phase.Name
 	}
 	bg.Wait()
-	return status
+	if phase != nil {
+		phase.Finished = env.Now().UTC()
+	}
+	out.Interrupted = ctx.Err() != nil
+	return out
 }
 
 func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
@@ -90,18 +192,34 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 		done <- s.Collect(sctx, env)
 	}()
 	var err error
-	timedOut := false
+	timedOut, interrupted := false, false
 	select {
 	case err = <-done:
 	case <-sctx.Done():
+		grace := overrunGrace
+		if ctx.Err() != nil {
+			grace = interruptGrace
+		}
 		select {
 		case err = <-done:
-		case <-time.After(overrunGrace):
-			timedOut = true
-			err = fmt.Errorf("did not finish within its budget of %v: abandoned", budget)
+		case <-time.After(grace):
+			if ctx.Err() != nil {
+				interrupted = true
+				err = errors.New("interrupted: abandoned unfinished")
+			} else {
+				timedOut = true
+				err = fmt.Errorf("did not finish within its budget of %v: abandoned", budget)
+			}
 		}
 	}
-	if err == nil && errors.Is(sctx.Err(), context.DeadlineExceeded) {
+	switch {
+	case interrupted:
+	case ctx.Err() != nil:
+		interrupted = true
+		if err == nil || errors.Is(err, context.Canceled) {
+			err = errors.New("interrupted: what it had not reached is not collected")
+		}
+	case err == nil && errors.Is(sctx.Err(), context.DeadlineExceeded):
 		timedOut = true
 		err = fmt.Errorf("stopped at its budget of %v: what it had not reached is not collected", budget)
 	}
@@ -111,16 +229,18 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 	missing := env.stats.missing
 	env.stats.mu.Unlock()
 	switch {
+	case interrupted:
+		st.Status = StatusInterrupted
 	case timedOut:
-		st.Status = "timeout"
+		st.Status = StatusTimeout
 	case err != nil:
-		st.Status = "error"
+		st.Status = StatusError
 	case st.Errors > 0 || missing > 0 && st.Entries > 0:
-		st.Status = "partial"
+		st.Status = StatusPartial
 	case st.Entries == 0:
-		st.Status = "no-data"
+		st.Status = StatusNoData
 	default:
-		st.Status = "ok"
+		st.Status = StatusOK
 	}
 	if err != nil {
 		env.Errorf("", "%v", err)

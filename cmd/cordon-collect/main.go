@@ -235,11 +235,6 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 		closeOut()
 		return err
 	}
-	if !opts.collect.NoPriorityLowering {
-		if err := collector.LowerPriority(); err != nil {
-			env.Errorf("", "lowering priority: %v", err)
-		}
-	}
 	env.Sink = w
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -250,13 +245,11 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	progress("evidence %s: %d sources, %d skipped", evidenceID, len(sources), len(skipped))
-	statuses := collector.Run(ctx, env, sources)
-	failed := 0
+	outcome := collector.Run(ctx, env, sources)
+	statuses := outcome.Sources
+	failed := outcome.Failed()
 	for _, st := range statuses {
 		progress("%-14s %-8s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
-		if st.Status == "error" || st.Status == "timeout" {
-			failed++
-		}
 	}
 	facts.ClockEnd = time.Now().UTC()
 	custody := bundle.Custody{
@@ -277,6 +270,7 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 		},
 		Options: effectiveOptions(opts),
 		Sources: append(statuses, skipped...),
+		Phases:  outcome.Phases,
 		Errors:  env.Errors(),
 	}
 	if ctx.Err() != nil {

@@ -19,6 +19,12 @@ const (
 	HostFactsEntry   = "host/facts.json"
 	InterfacesEntry  = "host/interfaces.json"
 	MemoryIndexEntry = "memory/index.jsonl"
+	// OpenFilesEntry holds one OpenFile per open descriptor of every
+	// process, read in the same pass as the process list.
+	OpenFilesEntry = "proc/open_files.jsonl"
+	// ProcessSummaryEntry is a ProcessSummary: what the first pass read,
+	// how many PIDs vanished or were reused while it read them.
+	ProcessSummaryEntry = "proc/summary.json"
 )
 
 // Process status values.
@@ -109,6 +115,50 @@ type HiddenPID struct {
 	TGID int    `json:"tgid"`
 	Comm string `json:"comm,omitempty"`
 	Exe  string `json:"exe,omitempty"`
+	// Process is the hidden process's whole record, read like any other
+	// ("hidden": true); proc/processes.jsonl holds the listed processes only.
+	Process *Process `json:"process,omitempty"`
+}
+
+// ProcessSummary is proc/summary.json: what the first pass over /proc read.
+type ProcessSummary struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Listed is the number of PIDs in the /proc listing; Read the records
+	// written (every listed PID has one, vanished ones included).
+	Listed int `json:"listed"`
+	Read   int `json:"read"`
+	// Vanished PIDs were listed, then gone before or while they were read;
+	// each is read once and never again. Reused PIDs changed hands while
+	// they were read, and were read once more.
+	Vanished      int `json:"vanished"`
+	Reused        int `json:"reused"`
+	KernelThreads int `json:"kernel_threads"`
+	Suspect       int `json:"suspect"`
+	// FieldErrors counts live processes with a field the kernel would not give.
+	FieldErrors     int    `json:"field_errors"`
+	FirstFieldError string `json:"first_field_error,omitempty"`
+	// FDs is the sum of the processes' descriptor counts; OpenFilesLeftOut
+	// the descriptors not in proc/open_files.jsonl (its cap was reached).
+	FDs              int `json:"fds"`
+	OpenFilesLeftOut int `json:"open_files_left_out,omitempty"`
+	// Workers is how many processes were read at once.
+	Workers int `json:"workers"`
+}
+
+// OpenFile is one line of proc/open_files.jsonl: one open descriptor.
+type OpenFile struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	FD         int    `json:"fd"`
+	// Target is the fd link exactly as readlink gave it ("/var/log/x.log",
+	// "/tmp/x (deleted)", "socket:[123]", "pipe:[456]", "anon_inode:[eventfd]");
+	// TargetHex holds the exact bytes when they are not valid UTF-8.
+	Target    string `json:"target"`
+	TargetHex string `json:"target_hex,omitempty"`
+	// Error says why the link could not be read (the descriptor was closed
+	// between the listing and the read, or access was refused).
+	Error string `json:"error,omitempty"`
 }
 
 // Executable is one line of proc/executables.jsonl: a copied suspect
@@ -134,6 +184,9 @@ type Executable struct {
 	Nlink  uint64 `json:"nlink"`
 	ELF    *ELF   `json:"elf,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Vanished says the process was gone when its turn came (it was alive
+	// in the first pass): it is not read again.
+	Vanished bool `json:"vanished,omitempty"`
 	// ObservedAt is when the file was opened (the collector's UTC clock).
 	ObservedAt time.Time `json:"observed_at"`
 }
