@@ -29,6 +29,8 @@ type Env struct {
 	ProcRoot string
 	// Now is the clock.
 	Now func() time.Time
+	// Progress, when set, is told of each source's status as it ends.
+	Progress func(bundle.SourceStatus)
 
 	source string
 	shared *sharedState

@@ -17,7 +17,7 @@ const overrunGrace = 3 * time.Second
 
 // interruptGrace is the same when the whole collection is interrupted (a
 // signal): the collector must stop within a second.
-const interruptGrace = 300 * time.Millisecond
+const interruptGrace = 500 * time.Millisecond
 
 // PersistentOrder is the first Order of the persistent phase: sources
 // before it (processes, sockets, executables, memory, host state) read
@@ -135,6 +135,7 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 				defer bg.Done()
 				out.Sources[i] = runOne(ctx, env, s)
 				out.Sources[i].Phase = PhaseVolatile
+				env.progress(out.Sources[i])
 			}()
 		}
 	}
@@ -156,11 +157,12 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 		if ctx.Err() != nil {
 			now := env.Now().UTC()
 			out.Sources[i] = bundle.SourceStatus{Name: s.Name, Status: StatusInterrupted, Started: now, Finished: now,
-				Detail: "not started: the collection was interrupted"}
+				Detail: fmt.Sprintf("not started: the collection was interrupted (%v)", context.Cause(ctx))}
 		} else {
 			out.Sources[i] = runOne(ctx, env, s)
 		}
 		out.Sources[i].Phase = phase.Name
+		env.progress(out.Sources[i])
 	}
 	bg.Wait()
 	if phase != nil {
@@ -168,6 +170,12 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 	}
 	out.Interrupted = ctx.Err() != nil
 	return out
+}
+
+func (e *Env) progress(st bundle.SourceStatus) {
+	if e.Progress != nil {
+		e.Progress(st)
+	}
 }
 
 func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
@@ -205,7 +213,7 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 		case <-time.After(grace):
 			if ctx.Err() != nil {
 				interrupted = true
-				err = errors.New("interrupted: abandoned unfinished")
+				err = fmt.Errorf("interrupted (%v): abandoned unfinished", context.Cause(ctx))
 			} else {
 				timedOut = true
 				err = fmt.Errorf("did not finish within its budget of %v: abandoned", budget)
@@ -217,7 +225,7 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 	case ctx.Err() != nil:
 		interrupted = true
 		if err == nil || errors.Is(err, context.Canceled) {
-			err = errors.New("interrupted: what it had not reached is not collected")
+			err = fmt.Errorf("interrupted (%v): what it had not reached is not collected", context.Cause(ctx))
 		}
 	case err == nil && errors.Is(sctx.Err(), context.DeadlineExceeded):
 		timedOut = true
