@@ -814,44 +814,6 @@ func TestVolatilePIDReuse(t *testing.T) {
 	}
 }
 
-// TestVolatileLowerPriority lowers the priority of a child process (not of
-// the test binary, whose other tests would slow down) and checks every
-// thread's nice value and I/O class there.
-func TestVolatileLowerPriority(t *testing.T) {
-	if os.Getenv("CORDON_VOLATILE_PRIORITY_CHILD") != "" {
-		if err := LowerPriority(); err != nil {
-			t.Fatal(err)
-		}
-		names, err := readDirNames("/proc/self/task")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range names {
-			tid, _ := strconv.Atoi(n)
-			b, err := os.ReadFile("/proc/self/task/" + n + "/stat")
-			if err != nil {
-				continue
-			}
-			s := string(b)
-			nice := strings.Fields(s[strings.LastIndex(s, ")")+2:])[16]
-			if nice != "19" {
-				t.Errorf("thread %d: nice %s, want 19", tid, nice)
-			}
-			r, _, e := syscall.Syscall(syscall.SYS_IOPRIO_GET, 1, uintptr(tid), 0)
-			if e != 0 || r>>13 != 3 {
-				t.Errorf("thread %d: ioprio %#x (%v), want the idle class", tid, r, e)
-			}
-		}
-		return
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestVolatileLowerPriority$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "CORDON_VOLATILE_PRIORITY_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestVolatileLowerPriority")) {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-}
-
 // TestVolatileEnvironOptIn: the environment (secrets) only with --environ;
 // --memory none dumps nothing.
 func TestVolatileEnvironOptIn(t *testing.T) {
