@@ -44,6 +44,7 @@ type Options struct {
 	TimelineBudget   time.Duration
 	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
 	BinariesMax      int64 // cap on all bytes the binaries source hashes
+	ExeHashMax       int64 // cap on all bytes hashed of running executables (process-files)
 
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
@@ -72,6 +73,7 @@ func DefaultOptions() Options {
 		TimelineBudget:   120 * time.Second,
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
+		ExeHashMax:       2 << 30,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
 	}
@@ -101,6 +103,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
 	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
+	fs.Var(newSizeValue(&o.ExeHashMax), "exe-hash-max", "cap on all bytes hashed of the running processes' executables (each file once)")
 
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")

@@ -327,3 +327,48 @@ func itoa(n int64) string {
 	}
 	return string(b[i:])
 }
+
+// Entries of the "process-files" source.
+const (
+	// ExeHashesEntry holds one ExeHash per process with an executable.
+	ExeHashesEntry = "proc/exe_hashes.jsonl"
+	// MapFilesEntry holds one MappedFile per file-backed mapping of every
+	// process (/proc/PID/map_files, which needs CAP_SYS_ADMIN).
+	MapFilesEntry = "proc/map_files.jsonl"
+)
+
+// ExeHash is one line of proc/exe_hashes.jsonl: the SHA-256 of the file a
+// process runs, read through /proc/PID/exe (so a deleted or replaced
+// binary is the one in memory's backing file, not what the path names now).
+type ExeHash struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	Exe        string `json:"exe"`
+	Dev        uint64 `json:"dev,omitempty"`
+	Inode      uint64 `json:"inode,omitempty"`
+	Size       int64  `json:"size"`
+	SHA256     string `json:"sha256,omitempty"`
+	// Hashed is how many bytes were hashed (less than Size: a cap cut it,
+	// and SHA256 is of the prefix).
+	Hashed int64 `json:"hashed"`
+	// SameAsPID names an earlier process running the same file (device
+	// and inode): the file was hashed once.
+	SameAsPID int    `json:"same_as_pid,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Vanished  bool   `json:"vanished,omitempty"`
+}
+
+// MappedFile is one line of proc/map_files.jsonl.
+type MappedFile struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	// Range is the map_files name ("7f3a…-7f3b…"), Target the link.
+	Range  string `json:"range"`
+	Target string `json:"target"`
+	// Deleted says the mapped file was deleted: its bytes are copied
+	// through the link into Entry (once per device and inode).
+	Deleted bool   `json:"deleted,omitempty"`
+	Entry   string `json:"entry,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
