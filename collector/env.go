@@ -25,8 +25,11 @@ type Env struct {
 	Sink Sink
 	// Live is true when Root is "/" on a running kernel: the /proc sources run.
 	Live bool
-	// ProcRoot is where the kernel's process views are mounted ("/proc").
+	// ProcRoot is where the kernel's process views are mounted ("/proc");
+	// SysRoot and DevRoot are sysfs and devtmpfs ("/sys", "/dev").
 	ProcRoot string
+	SysRoot  string
+	DevRoot  string
 	// Now is the clock.
 	Now func() time.Time
 	// Progress, when set, is told of each source's status as it ends.
@@ -69,6 +72,8 @@ func NewEnv(opts Options, sink Sink) *Env {
 		Sink:     sink,
 		Live:     opts.Root == "/",
 		ProcRoot: "/proc",
+		SysRoot:  "/sys",
+		DevRoot:  "/dev",
 		Now:      time.Now,
 		shared:   &sharedState{budgets: map[string]int64{}},
 		stats:    &sourceStats{},

@@ -176,5 +176,8 @@ func FuzzVolatileParseNetFile(f *testing.F) {
 		gnuBuildID(data, binary.LittleEndian)
 		elfFacts(bytes.NewReader(data), int64(len(data)))
 		ParseNeighbours(data)
+		parseModuleSignature(data)
+		parseProcModules(data)
+		parseModulesDep(data)
 	})
 }

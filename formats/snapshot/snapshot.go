@@ -372,3 +372,115 @@ type MappedFile struct {
 	SHA256  string `json:"sha256,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
+
+// Entries of the "kernel" source.
+const (
+	// KernelStateEntry is a KernelState.
+	KernelStateEntry = "kernel/state.json"
+	// KmsgEntry holds the kernel ring buffer as /dev/kmsg gives it: one
+	// record a line, "PRIORITY,SEQUENCE,MICROSECONDS_SINCE_BOOT,FLAGS;MESSAGE"
+	// (Documentation/ABI/testing/dev-kmsg), continuation lines starting
+	// with a space.
+	KmsgEntry = "kernel/kmsg.txt"
+)
+
+// KernelState is kernel/state.json: what the running kernel says of its
+// integrity and of the settings an attacker changes.
+type KernelState struct {
+	ReadAt time.Time `json:"read_at"`
+	// Tainted is /proc/sys/kernel/tainted and its set flags ("O", "E", …).
+	Tainted      uint64   `json:"tainted"`
+	TaintedFlags []string `json:"tainted_flags"`
+	CorePattern  string   `json:"core_pattern"`
+	// Sysctls maps a dotted name to its value, for the security-relevant
+	// settings read (absent ones are in Errors).
+	Sysctls    map[string]string `json:"sysctls"`
+	Modules    []KernelModule    `json:"modules"`
+	BinfmtMisc []BinfmtEntry     `json:"binfmt_misc,omitempty"`
+	BPF        BPFState          `json:"bpf"`
+	Errors     map[string]string `json:"errors,omitempty"`
+}
+
+// KernelModule is one loaded module (/proc/modules, /sys/module/NAME) and
+// what its file on disk says of its signature.
+type KernelModule struct {
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	RefCount int      `json:"refcount"`
+	UsedBy   []string `json:"used_by,omitempty"`
+	State    string   `json:"state"`
+	// Taint is the module's taint letters (/sys/module/NAME/taint): "O"
+	// out of tree, "E" unsigned, "P" proprietary, "C" staging, …
+	Taint      string `json:"taint,omitempty"`
+	OutOfTree  bool   `json:"out_of_tree,omitempty"`
+	Unsigned   bool   `json:"unsigned,omitempty"`
+	Version    string `json:"version,omitempty"`
+	SrcVersion string `json:"srcversion,omitempty"`
+	// File is the module's file from modules.dep ("" for a module loaded
+	// from elsewhere: itself a finding); Signature what its appended
+	// signature says.
+	File      string           `json:"file,omitempty"`
+	Signature *ModuleSignature `json:"signature,omitempty"`
+	Error     string           `json:"error,omitempty"`
+}
+
+// ModuleSignature is a module's appended signature (the "~Module signature
+// appended~" trailer and its PKCS#7 SignedData).
+type ModuleSignature struct {
+	// Signer is the issuer's common name of the signing key, SignerOrg its
+	// organisation, KeyID the certificate serial (hex), HashAlgo the digest.
+	Signer    string `json:"signer,omitempty"`
+	SignerOrg string `json:"signer_org,omitempty"`
+	KeyID     string `json:"key_id,omitempty"`
+	HashAlgo  string `json:"hash_algo,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// BinfmtEntry is one /proc/sys/fs/binfmt_misc registration (an
+// interpreter the kernel runs for matching files: a persistence place).
+type BinfmtEntry struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// BPFState lists eBPF objects: the pinned files under /sys/fs/bpf and the
+// programs and maps the kernel holds (bpf(2) *_GET_NEXT_ID, read-only).
+type BPFState struct {
+	Pinned   []BPFPinned  `json:"pinned"`
+	Programs []BPFProgram `json:"programs"`
+	Maps     []BPFMap     `json:"maps"`
+	Errors   []string     `json:"errors,omitempty"`
+}
+
+// BPFPinned is one file under the BPF file system.
+type BPFPinned struct {
+	Path  string    `json:"path"`
+	Type  string    `json:"type"` // "file" (a pinned object) or "dir"
+	UID   uint32    `json:"uid"`
+	Mtime time.Time `json:"mtime"`
+}
+
+// BPFProgram is one loaded eBPF program (struct bpf_prog_info).
+type BPFProgram struct {
+	ID   uint32 `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Tag  string `json:"tag"`
+	// LoadedAt is the load time (boot time plus the kernel's nanoseconds).
+	LoadedAt  time.Time `json:"loaded_at"`
+	UID       uint32    `json:"uid"`
+	MapIDs    int       `json:"map_count"`
+	XlatedLen uint32    `json:"xlated_len"`
+	JitedLen  uint32    `json:"jited_len"`
+	GPL       bool      `json:"gpl_compatible"`
+}
+
+// BPFMap is one eBPF map (struct bpf_map_info).
+type BPFMap struct {
+	ID         uint32 `json:"id"`
+	Type       uint32 `json:"type"`
+	Name       string `json:"name"`
+	KeySize    uint32 `json:"key_size"`
+	ValueSize  uint32 `json:"value_size"`
+	MaxEntries uint32 `json:"max_entries"`
+}
