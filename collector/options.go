@@ -45,6 +45,8 @@ type Options struct {
 	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
 	BinariesMax      int64 // cap on all bytes the binaries source hashes
 	ExeHashMax       int64 // cap on all bytes hashed of running executables (process-files)
+	SweepBudget      time.Duration
+	SweepMaxFiles    int
 
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
@@ -74,6 +76,8 @@ func DefaultOptions() Options {
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
 		ExeHashMax:       2 << 30,
+		SweepBudget:      120 * time.Second,
+		SweepMaxFiles:    3_000_000,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
 	}
@@ -103,6 +107,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
 	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
+	fs.DurationVar(&o.SweepBudget, "sweep-budget", o.SweepBudget, "time budget of the sweep (SUID/SGID, capabilities, world-writable, unowned, hidden files)")
+	fs.IntVar(&o.SweepMaxFiles, "sweep-max-files", o.SweepMaxFiles, "cap on files the sweep visits")
 	fs.Var(newSizeValue(&o.ExeHashMax), "exe-hash-max", "cap on all bytes hashed of the running processes' executables (each file once)")
 
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
