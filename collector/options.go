@@ -38,21 +38,26 @@ type Options struct {
 	TargetPIDs []int
 
 	// Files (issue 4).
-	CollectShadow    bool
-	TimelineRoots    []string
-	TimelineMaxFiles int
-	TimelineBudget   time.Duration
-	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
-	BinariesMax      int64 // cap on all bytes the binaries source hashes
-	ExeHashMax       int64 // cap on all bytes hashed of running executables (process-files)
-	SweepBudget      time.Duration
-	SweepMaxFiles    int
+	CollectShadow bool
+	// CollectCredentials copies credential files (.git-credentials, .pgpass,
+	// private keys, …); without it they are recorded by presence only.
+	CollectCredentials bool
+	EtcMax             int64 // cap on all bytes of /etc copied by the etc source
+	TimelineRoots      []string
+	TimelineMaxFiles   int
+	TimelineBudget     time.Duration
+	TimelineHashMax    int64 // cap on bytes hashed per file in the timeline
+	BinariesMax        int64 // cap on all bytes the binaries source hashes
+	ExeHashMax         int64 // cap on all bytes hashed of running executables (process-files)
+	SweepBudget        time.Duration
+	SweepMaxFiles      int
 
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
 	CaptureFor time.Duration
 	CaptureMax int64
 	PcapFiles  []string
+	PcapMax    int64 // cap on one --pcap file
 	// CaptureLead delays every other source after the background ones
 	// started: capture first, watch, then snapshot.
 	CaptureLead time.Duration
@@ -75,11 +80,13 @@ func DefaultOptions() Options {
 		TimelineBudget:   120 * time.Second,
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
+		EtcMax:           64 << 20,
 		ExeHashMax:       2 << 30,
 		SweepBudget:      120 * time.Second,
 		SweepMaxFiles:    3_000_000,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
+		PcapMax:          4 << 30,
 	}
 }
 
@@ -102,6 +109,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoPriorityLowering, "no-nice", o.NoPriorityLowering, "keep normal CPU and I/O priority")
 
 	fs.BoolVar(&o.CollectShadow, "shadow", o.CollectShadow, "also collect /etc/shadow and /etc/gshadow")
+	fs.BoolVar(&o.CollectCredentials, "credentials", o.CollectCredentials, "also copy credential files (.git-credentials, .pgpass, .netrc, private keys, …): without it their presence and metadata only")
+	fs.Var(newSizeValue(&o.EtcMax), "etc-max", "cap on all bytes copied from /etc and /usr/local/etc by the etc source")
 	fs.StringSliceVar(&o.TimelineRoots, "timeline-root", o.TimelineRoots, "directory the file timeline walks (repeatable)")
 	fs.IntVar(&o.TimelineMaxFiles, "timeline-max-files", o.TimelineMaxFiles, "cap on files recorded by the file timeline")
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
@@ -114,7 +123,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
-	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file, a path on the machine running the collector (repeatable; works with --root)")
+	fs.Var(newSizeValue(&o.PcapMax), "pcap-max", "cap on each --pcap file (the live capture's is --capture-max)")
 	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
 	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")
 }

@@ -484,3 +484,25 @@ type BPFMap struct {
 	ValueSize  uint32 `json:"value_size"`
 	MaxEntries uint32 `json:"max_entries"`
 }
+
+// CredentialFilesEntry lists the credential files found in home
+// directories and /etc (the "accounts" and "etc" sources): their presence
+// and metadata; their contents only with --credentials.
+const CredentialFilesEntry = "accounts/credential_files.json"
+
+// CredentialFile is one credential file found.
+type CredentialFile struct {
+	Path string `json:"path"`
+	// Kind says what it holds: "git-credentials", "pgpass", "mysql",
+	// "netrc", "aws", "docker", "ssh-private-key", "host-private-key".
+	Kind  string    `json:"kind"`
+	Type  string    `json:"type"` // file type from stat
+	Mode  uint32    `json:"mode"`
+	UID   uint32    `json:"uid"`
+	GID   uint32    `json:"gid"`
+	Size  int64     `json:"size"`
+	Mtime time.Time `json:"mtime"`
+	Ctime time.Time `json:"ctime"`
+	// Entry is set when --credentials copied the contents.
+	Entry string `json:"entry,omitempty"`
+}
