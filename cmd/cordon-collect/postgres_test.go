@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,7 +31,6 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
-	"golang.org/x/sys/unix"
 
 	"github.com/cordon-forensics/cordon/formats/snapshot"
 	"github.com/cordon-forensics/cordon/internal/testenv"
@@ -254,71 +252,25 @@ type containerCluster struct {
 }
 
 // startContainerCluster starts PostgreSQL the way a container runtime
-// would: a new mount namespace rooted at an overlay (the host's root below,
-// a writable layer of its own above), in a cgroup named like Docker's, so
-// that its files exist only in its own view.
+// would (testenv.Container: its own mount namespace rooted at an overlay,
+// a cgroup named like Docker's), so that its files exist only in its own view.
 func startContainerCluster(t *testing.T, pg pgUser) *containerCluster {
 	t.Helper()
-	base, err := os.MkdirTemp("/dev/shm", "cordon-ct-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
-	upper, work, merged := filepath.Join(base, "upper"), filepath.Join(base, "work"), filepath.Join(base, "merged")
-	for _, d := range []string{upper, work, merged} {
-		os.Mkdir(d, 0o755)
-	}
-	if err := unix.Mount("overlay", merged, "overlay", 0, "lowerdir=/,upperdir="+upper+",workdir="+work); err != nil {
-		t.Fatalf("mounting the container's overlay: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(merged, unix.MNT_DETACH) })
-	// A container runtime gives the container a /dev of its own.
-	if err := unix.Mount("/dev", filepath.Join(merged, "dev"), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-		t.Fatalf("binding /dev into the container: %v", err)
-	}
-	t.Cleanup(func() { unix.Unmount(filepath.Join(merged, "dev"), unix.MNT_DETACH) })
-	var id [32]byte
-	rand.Read(id[:])
-	ctID := hex.EncodeToString(id[:])
-	cg := filepath.Join("/sys/fs/cgroup/unified", "cordon-test-"+strconv.Itoa(os.Getpid()), "docker-"+ctID+".scope")
-	if err := os.MkdirAll(cg, 0o755); err != nil {
-		t.Fatalf("cgroup: %v", err)
-	}
-	t.Cleanup(func() {
-		// The server is stopped by an earlier cleanup; wait for the cgroup to empty.
-		for i := 0; i < 100; i++ {
-			if os.Remove(cg) == nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		os.Remove(filepath.Dir(cg))
-	})
-	cgfd, err := unix.Open(cg, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unix.Close(cgfd) })
+	ct := testenv.NewContainer(t)
 	home := "/var/lib/postgresql/cordon-ct"
-	os.MkdirAll(filepath.Join(merged, home), 0o755)
-	os.Chown(filepath.Join(merged, home), pg.uid, pg.gid)
-	os.MkdirAll(filepath.Join(merged, "srv/ci"), 0o755)
-	os.Chown(filepath.Join(merged, "srv/ci"), pg.uid, pg.gid)
-	c := &containerCluster{containerID: ctID, logFile: "/srv/ci/postgres-" + ctID[:8] + ".log"}
+	for _, d := range []string{home, "/srv/ci"} {
+		os.MkdirAll(filepath.Join(ct.Merged, d), 0o755)
+		os.Chown(filepath.Join(ct.Merged, d), pg.uid, pg.gid)
+	}
+	c := &containerCluster{containerID: ct.ID, logFile: "/srv/ci/postgres-" + ct.ID[:8] + ".log"}
 	c.pgCluster = &pgCluster{name: "container", port: freePort(t), data: home + "/data", run: func(name string, args ...string) *exec.Cmd {
 		cmd := exec.Command(name, args...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{
-			Chroot:      merged,
-			Cloneflags:  syscall.CLONE_NEWNS,
-			Credential:  &syscall.Credential{Uid: uint32(pg.uid), Gid: uint32(pg.gid)},
-			UseCgroupFD: true,
-			CgroupFD:    cgfd,
-		}
+		cmd.SysProcAttr = ct.SysProcAttr(&syscall.Credential{Uid: uint32(pg.uid), Gid: uint32(pg.gid)})
 		cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + home}
 		cmd.Dir = "/"
 		return cmd
 	}}
-	c.start(t, filepath.Join(merged, c.data), "logging_collector = off\n", c.logFile)
+	c.start(t, filepath.Join(ct.Merged, c.data), "logging_collector = off\n", c.logFile)
 	return c
 }
 

@@ -52,3 +52,44 @@ type SweepSummary struct {
 	// RecordsLeftOut counts files found past the record cap.
 	RecordsLeftOut int `json:"records_left_out,omitempty"`
 }
+
+// ContainersFSEntry lists, for each running container, where its files
+// were read (the collector's "container-fs" source); each container's
+// writable layer is in ContainerLayerEntry(id).
+const ContainersFSEntry = "containers/fs.json"
+
+// ContainerLayerEntry names the entry listing one container's writable layer.
+func ContainerLayerEntry(containerID string) string {
+	return "containers/" + containerID + "/upper.jsonl"
+}
+
+// ContainerFS is one container of containers/fs.json.
+type ContainerFS struct {
+	ContainerID string `json:"container_id"`
+	// PID is the process read through (the lowest PID of the container's
+	// mount namespace), MntNS that namespace.
+	PID   int    `json:"pid"`
+	MntNS uint64 `json:"mnt_ns"`
+	// RootFS is the type of the container's root mount ("overlay", …);
+	// UpperDir the overlay's writable layer on the host, when it has one.
+	RootFS   string `json:"root_fs"`
+	UpperDir string `json:"upper_dir,omitempty"`
+	// Layer is the entry listing the writable layer; Records its count.
+	Layer   string `json:"layer,omitempty"`
+	Records int    `json:"records"`
+	// Copied counts the files copied (by the upper directory or through
+	// /proc/PID/root); LeftOut those the caps left out.
+	Copied  int      `json:"copied"`
+	LeftOut int      `json:"left_out,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// LayerRecord is one file of a container's writable layer. Path is the
+// path inside the container; a whiteout (a file the container deleted
+// from its image) is a character device 0:0 in the layer.
+type LayerRecord struct {
+	Record
+	Whiteout bool `json:"whiteout,omitempty"`
+	// Entry is the bundle entry with the file's bytes, when copied.
+	Entry string `json:"entry,omitempty"`
+}
