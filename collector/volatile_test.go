@@ -595,6 +595,20 @@ func TestVolatileChurn(t *testing.T) {
 		}
 	}
 	procs := jsonl[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	var sum snapshot.ProcessSummary
+	if err := json.Unmarshal(b.entries[snapshot.ProcessSummaryEntry], &sum); err != nil {
+		t.Fatal(err)
+	}
+	vanished := 0
+	for _, p := range procs {
+		if p.Status == snapshot.StatusVanished {
+			vanished++
+		}
+	}
+	if sum.Vanished != vanished || sum.Read != len(procs) {
+		t.Errorf("summary %+v: %d vanished and %d records in %s", sum, vanished, len(procs), snapshot.ProcessesEntry)
+	}
+	t.Logf("%d vanished of %d", vanished, len(procs))
 	for _, p := range procs {
 		if p.Status == snapshot.StatusOK && (p.Comm == "" || p.StartTicks == 0 && !p.KernelThread && p.PID > 1) {
 			t.Errorf("PID %d ok but comm %q start %d", p.PID, p.Comm, p.StartTicks)
