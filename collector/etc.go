@@ -37,8 +37,37 @@ const (
 var etcShadowNames = map[string]bool{"shadow": true, "shadow-": true, "gshadow": true, "gshadow-": true, "shadow.bak": true, "gshadow.bak": true}
 
 func collectEtc(ctx context.Context, env *Env) error {
-	copied, links, skipped, files := 0, 0, 0, 0
-	var bytes int64
+	st := env.copyBounded(ctx, []string{"/etc", "/usr/local/etc"}, treeCaps{maxBytes: env.Opts.EtcMax, maxFiles: etcMaxFiles, fileMax: etcFileMax, flag: "--etc-max",
+		leaveOut: func(hp, name string) bool {
+			return etcShadowNames[name] && strings.HasPrefix(hp, "/etc/") && !env.Opts.CollectShadow ||
+				credentialKindOf(hp) != "" && !env.Opts.CollectCredentials
+		}})
+	env.Note("%d files copied (%s), %d links not followed, %d left out (not regular, shadow without --shadow, private keys without --credentials)",
+		st.copied, HumanSize(st.bytes), st.links, st.skipped)
+	return ctx.Err()
+}
+
+// treeCaps bounds a copyBounded walk.
+type treeCaps struct {
+	maxBytes int64 // all bytes copied
+	maxFiles int   // regular files met
+	fileMax  int64 // one file (it is cut there)
+	flag     string
+	leaveOut func(hostPath, name string) bool
+}
+
+type treeStats struct {
+	copied, links, skipped, files int
+	bytes                         int64
+}
+
+// copyBounded copies the regular files under dirs, in name order, at most
+// etcMaxDepth levels deep, within caps; files another source copied are
+// not copied twice; links are not followed (the file timeline records
+// them), FIFOs, sockets and devices never opened. When a cap is reached
+// the walk stops and says where in an error.
+func (env *Env) copyBounded(ctx context.Context, dirs []string, caps treeCaps) treeStats {
+	var st treeStats
 	var stopped string
 	var walk func(dir string, depth int)
 	walk = func(dir string, depth int) {
@@ -56,21 +85,16 @@ func collectEtc(ctx context.Context, env *Env) error {
 			}
 			return
 		}
-		names := make([]string, 0, len(ents))
-		kinds := map[string]os.FileMode{}
+		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 		for _, de := range ents {
-			names = append(names, de.Name())
-			kinds[de.Name()] = de.Type()
-		}
-		sort.Strings(names)
-		for _, name := range names {
 			if stopped != "" || ctx.Err() != nil {
 				return
 			}
+			name := de.Name()
 			hp := filepath.Join(dir, name)
-			switch t := kinds[name]; {
+			switch t := de.Type(); {
 			case t&os.ModeSymlink != 0:
-				links++
+				st.links++
 				continue
 			case t.IsDir():
 				if depth < etcMaxDepth {
@@ -78,47 +102,45 @@ func collectEtc(ctx context.Context, env *Env) error {
 				}
 				continue
 			case !t.IsRegular():
-				skipped++ // FIFOs, sockets, devices: recorded by the timeline, never opened
+				st.skipped++
 				continue
 			}
-			if etcShadowNames[name] && strings.HasPrefix(hp, "/etc/") && !env.Opts.CollectShadow || credentialKindOf(hp) != "" && !env.Opts.CollectCredentials {
-				skipped++
+			if caps.leaveOut != nil && caps.leaveOut(hp, name) {
+				st.skipped++
 				continue
 			}
-			files++
-			if files > etcMaxFiles {
-				stopped = fmt.Sprintf("more than %d files", etcMaxFiles)
+			st.files++
+			if st.files > caps.maxFiles {
+				stopped = fmt.Sprintf("more than %d files", caps.maxFiles)
 				return
 			}
 			info, err := Stat(env.HostPath(hp))
 			if err != nil {
 				continue
 			}
-			size := min(info.Size, etcFileMax)
-			if bytes+size > env.Opts.EtcMax {
-				stopped = fmt.Sprintf("--etc-max %s reached at %s", FormatSize(env.Opts.EtcMax), hp)
+			size := min(info.Size, caps.fileMax)
+			if st.bytes+size > caps.maxBytes {
+				stopped = fmt.Sprintf("%s %s reached at %s", caps.flag, FormatSize(caps.maxBytes), hp)
 				return
 			}
 			if !env.claim(hp) {
 				continue // copied by another source
 			}
-			if _, ok, err := env.CopyFile(ctx, hp, "", etcFileMax); err != nil {
+			if _, ok, err := env.CopyFile(ctx, hp, "", caps.fileMax); err != nil {
 				env.Errorf(hp, "copy: %v", err)
 			} else if ok {
-				copied++
-				bytes += size
+				st.copied++
+				st.bytes += size
 			}
 		}
 	}
-	for _, d := range []string{"/etc", "/usr/local/etc"} {
+	for _, d := range dirs {
 		walk(d, 0)
 	}
 	if stopped != "" {
-		env.Errorf("/etc", "stopped: %s; the files after it are not copied (the file timeline lists them)", stopped)
+		env.Errorf(dirs[0], "stopped: %s; the files after it are not copied (the file timeline lists them)", stopped)
 	}
-	env.Note("%d files copied (%s), %d links not followed, %d left out (not regular, shadow without --shadow, private keys without --credentials)",
-		copied, HumanSize(bytes), links, skipped)
-	return ctx.Err()
+	return st
 }
 
 // credentialKindOf says whether a path of /etc holds the host's private

@@ -112,3 +112,29 @@ func TestPcapFilesWithRoot(t *testing.T) {
 		t.Errorf("pcap entry %+v (%d bytes)", rec, len(b.entries[rec.Name]))
 	}
 }
+
+// TestVarLog: the rest of /var/log is copied, what the logs source copied
+// is not copied twice, and the cap stops the walk.
+func TestVarLog(t *testing.T) {
+	root := fixtureRoot(t)
+	os.MkdirAll(filepath.Join(root, "var/log/nginx"), 0o755)
+	os.WriteFile(filepath.Join(root, "var/log/nginx/access.log"), []byte("203.0.113.7 - - [02/Nov/2026:10:00:00 +0000] \"GET /.env HTTP/1.1\" 404 0\n"), 0o644)
+	b := collect(t, rootOptions(root), "logs", "var-log")
+	checkEntry(t, b, root, "/var/log/nginx/access.log")
+	if rec := b.byHost["/var/log/nginx/access.log"]; rec.Source != "var-log" {
+		t.Errorf("access.log from %q", rec.Source)
+	}
+	if rec := b.byHost["/var/log/auth.log"]; rec.Source != "logs" {
+		t.Errorf("auth.log from %q, want the logs source (copied once)", rec.Source)
+	}
+	opts := rootOptions(root)
+	opts.VarLogMax = 10
+	b = collect(t, opts, "var-log")
+	said := false
+	for _, e := range b.manifest.Custody.Errors {
+		said = said || e.Source == "var-log" && strings.Contains(e.Error, "--var-log-max")
+	}
+	if s := sourceStatus(t, b, "var-log"); s.Errors == 0 || !said {
+		t.Errorf("var-log over its cap: %+v %+v", s, b.manifest.Custody.Errors)
+	}
+}

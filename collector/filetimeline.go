@@ -52,7 +52,7 @@ const (
 
 // timelinePartRecords bounds the records held in memory before a part is
 // written (about 6 MiB of JSON and 3 MiB of bodyfile at ~300 bytes a record).
-const timelinePartRecords = 20_000
+const timelinePartRecords = 5_000
 
 // maxLeftOut bounds the list of directories not entered kept in the summary.
 const maxLeftOut = 1000

@@ -43,6 +43,7 @@ type Options struct {
 	// private keys, …); without it they are recorded by presence only.
 	CollectCredentials bool
 	EtcMax             int64 // cap on all bytes of /etc copied by the etc source
+	VarLogMax          int64 // cap on all bytes copied by the var-log source
 	TimelineRoots      []string
 	TimelineMaxFiles   int
 	TimelineBudget     time.Duration
@@ -81,6 +82,7 @@ func DefaultOptions() Options {
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
 		EtcMax:           64 << 20,
+		VarLogMax:        1 << 30,
 		ExeHashMax:       2 << 30,
 		SweepBudget:      120 * time.Second,
 		SweepMaxFiles:    3_000_000,
@@ -110,6 +112,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 
 	fs.BoolVar(&o.CollectShadow, "shadow", o.CollectShadow, "also collect /etc/shadow and /etc/gshadow")
 	fs.BoolVar(&o.CollectCredentials, "credentials", o.CollectCredentials, "also copy credential files (.git-credentials, .pgpass, .netrc, private keys, …): without it their presence and metadata only")
+	fs.Var(newSizeValue(&o.VarLogMax), "var-log-max", "cap on all bytes copied from the rest of /var/log by the var-log source")
 	fs.Var(newSizeValue(&o.EtcMax), "etc-max", "cap on all bytes copied from /etc and /usr/local/etc by the etc source")
 	fs.StringSliceVar(&o.TimelineRoots, "timeline-root", o.TimelineRoots, "directory the file timeline walks (repeatable)")
 	fs.IntVar(&o.TimelineMaxFiles, "timeline-max-files", o.TimelineMaxFiles, "cap on files recorded by the file timeline")

@@ -18,7 +18,7 @@ import (
 func init() {
 	Register(Source{
 		Name:    "pcap-files",
-		Order:   6,
+		Order:   95,
 		Budget:  10 * time.Minute,
 		Help:    "existing capture files added with --pcap FILE (bounded by --pcap-max), live or with --root",
 		Collect: collectPcapFiles,

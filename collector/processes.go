@@ -44,6 +44,9 @@ func collectProcesses(ctx context.Context, env *Env) error {
 		}
 	}
 	s := pass.Summary
+	for _, m := range s.MaskedPIDs {
+		env.Errorf(env.procPath(m.PID), "a %s file system is mounted over /proc/%d (source %q, root %q): the process is masked", m.FSType, m.PID, m.Source, m.Root)
+	}
 	if s.FieldErrors > 0 {
 		env.Errorf(env.ProcRoot, "%d processes have fields the kernel would not give (e.g. %s): see their errors in %s", s.FieldErrors, s.FirstFieldError, snapshot.ProcessesEntry)
 	}

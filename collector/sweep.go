@@ -23,11 +23,12 @@ import (
 
 // sweep.go walks the host's local file systems once and records only the
 // files an analyst asks for first (what UAC's ir_triage finds with
-// find(1) and getcap(8)): set-user-ID and set-group-ID files, files with
-// capabilities (the security.capability extended attribute), world-
-// writable files and unsticky directories in system directories, files
-// whose owner or group the host's own passwd and group files do not name,
-// and hidden names under the temporary and home directories. Like the file
+// find(1), getcap(8) and lsattr(1)): set-user-ID and set-group-ID files,
+// files with capabilities (the security.capability extended attribute),
+// immutable and append-only files (statx's attributes, no extra call),
+// world-writable files and unsticky directories in system directories,
+// files whose owner or group the host's own passwd and group files do not
+// name, and hidden names under the temporary and home directories. Like the file
 // timeline it never follows a link and lists each directory through its
 // own descriptor; it enters the local disk file systems and tmpfs only
 // (their types from /proc/self/mountinfo, read with procfs), never pseudo
@@ -214,7 +215,7 @@ func (w *sweepWalk) walk(root string, rootDev uint64) {
 						subdirs = append(subdirs, pending{host, info.Dev})
 					}
 				}
-				w.check(fd, name, host, info)
+				w.check(fd, name, host, info, st.Attributes&st.Attributes_mask)
 			}
 			if err != nil {
 				if err != io.EOF {
@@ -231,8 +232,14 @@ func (w *sweepWalk) walk(root string, rootDev uint64) {
 }
 
 // check records a file if any sweep reason applies.
-func (w *sweepWalk) check(dirfd int, name, host string, info *bundle.FileInfo) {
+func (w *sweepWalk) check(dirfd int, name, host string, info *bundle.FileInfo, attrs uint64) {
 	var reasons []string
+	if attrs&unix.STATX_ATTR_IMMUTABLE != 0 {
+		reasons = append(reasons, filetimeline.ReasonImmutable)
+	}
+	if attrs&unix.STATX_ATTR_APPEND != 0 {
+		reasons = append(reasons, filetimeline.ReasonAppendOnly)
+	}
 	rec := filetimeline.SweepRecord{}
 	if info.Type == "file" {
 		if info.Mode&0o4000 != 0 {

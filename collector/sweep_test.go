@@ -49,6 +49,12 @@ func TestSweep(t *testing.T) {
 	owned := mk("opt/app/orphan", 0o644)
 	os.Chown(owned, 54321, 54321)
 	mk("tmp/.X11-cache", 0o755)
+	locked := mk("etc/cron.d/locked", 0o644)
+	chattr := testenv.NeedTool(t, "chattr")
+	if out, err := exec.Command(chattr, "+i", locked).CombinedOutput(); err != nil {
+		t.Fatalf("chattr +i: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command(chattr, "-i", locked).Run() })
 	os.MkdirAll(filepath.Join(root, "home/alice/.hidden-dir"), 0o755)
 	mk("home/alice/notes.txt", 0o644)
 
@@ -69,6 +75,7 @@ func TestSweep(t *testing.T) {
 		"/opt/app/orphan":         {filetimeline.ReasonNoUser, filetimeline.ReasonNoGroup},
 		"/tmp/.X11-cache":         {filetimeline.ReasonHidden},
 		"/home/alice/.hidden-dir": {filetimeline.ReasonHidden},
+		"/etc/cron.d/locked":      {filetimeline.ReasonImmutable},
 	}
 	for p, reasons := range want {
 		r, ok := got[p]

@@ -224,6 +224,7 @@ func readVolatilePass(ctx context.Context, env *Env) *volatilePass {
 			p.Tables = append(p.Tables, t)
 		}
 	}
+	p.Summary.MaskedPIDs = maskedPIDs(env)
 	p.Finished = env.Now().UTC()
 	p.Summary.Started, p.Summary.Finished = p.Started, p.Finished
 	p.Summary.Workers = passWorkers()
@@ -398,6 +399,33 @@ func readProcessOnce(ctx context.Context, env *Env, pid int, ids idNames, boot t
 		p.Errors = nil
 	}
 	return p, fds
+}
+
+// maskedPIDs finds mounts over /proc/PID in the collector's mountinfo
+// (procfs): a process hidden that way still has its directory listed, but
+// what it holds is another directory's.
+func maskedPIDs(env *Env) []snapshot.MaskedPID {
+	pfs, err := env.procFS()
+	if err != nil {
+		return nil
+	}
+	ms, err := pfs.GetMounts()
+	if err != nil {
+		env.Errorf(env.ProcRoot+"/self/mountinfo", "looking for mounts over /proc/PID: %v", err)
+		return nil
+	}
+	var out []snapshot.MaskedPID
+	for _, m := range ms {
+		rest, ok := strings.CutPrefix(m.MountPoint, env.ProcRoot+"/")
+		if !ok {
+			continue
+		}
+		first, _, _ := strings.Cut(rest, "/")
+		if pid, err := strconv.Atoi(first); err == nil && pid > 0 {
+			out = append(out, snapshot.MaskedPID{PID: pid, FSType: m.FSType, Source: m.Source, Root: m.Root})
+		}
+	}
+	return out
 }
 
 // readFDLinks lists a process's descriptors in numeric order (their links

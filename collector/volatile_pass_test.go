@@ -2,6 +2,7 @@ package collector
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,7 +10,10 @@ import (
 	"sync"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/cordon-forensics/cordon/formats/snapshot"
+	"github.com/cordon-forensics/cordon/internal/testenv"
 )
 
 // TestVanishedBudget reads a fixture /proc whose PID 777 is listed but gone
@@ -77,5 +81,34 @@ func TestVanishedBudget(t *testing.T) {
 		if id.PID == 777 {
 			t.Errorf("the vanished PID is handed to later sources")
 		}
+	}
+}
+
+// TestMaskedPID bind-mounts an empty directory over /proc/PID of a helper,
+// as a rootkit hides a process from ps: the summary names it.
+func TestMaskedPID(t *testing.T) {
+	testenv.NeedRoot(t)
+	helper := helperBinary(t)
+	cmd, _ := startReady(t, helper, "marker", "masked")
+	target := "/proc/" + strconv.Itoa(cmd.Process.Pid)
+	empty := t.TempDir()
+	if err := unix.Mount(empty, target, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind mount over %s: %v", target, err)
+	}
+	t.Cleanup(func() { unix.Unmount(target, unix.MNT_DETACH) })
+	b := collect(t, testOptions(), "processes")
+	var sum snapshot.ProcessSummary
+	if err := json.Unmarshal(b.entries[snapshot.ProcessSummaryEntry], &sum); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, m := range sum.MaskedPIDs {
+		found = found || m.PID == cmd.Process.Pid
+	}
+	if !found {
+		t.Errorf("the masked PID %d is not in the summary: %+v", cmd.Process.Pid, sum.MaskedPIDs)
+	}
+	if s := sourceStatus(t, b, "processes"); s.Errors == 0 {
+		t.Errorf("no error recorded for a masked PID: %+v", s)
 	}
 }

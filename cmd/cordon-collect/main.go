@@ -110,6 +110,7 @@ type cliOptions struct {
 }
 
 func main() {
+	collector.ApplyMemoryLimit()
 	// A write to a closed pipe (-o - | head) returns EPIPE instead of
 	// killing the collector: it then exits with exitOutput and says why.
 	signal.Ignore(syscall.SIGPIPE)

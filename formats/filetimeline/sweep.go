@@ -20,6 +20,8 @@ const (
 	ReasonNoUser        = "no-user"        // owner not in the host's /etc/passwd
 	ReasonNoGroup       = "no-group"       // group not in the host's /etc/group
 	ReasonHidden        = "hidden"         // a dot name under a temporary or home directory
+	ReasonImmutable     = "immutable"      // chattr +i (statx STATX_ATTR_IMMUTABLE): miners protect their persistence so
+	ReasonAppendOnly    = "append-only"    // chattr +a
 )
 
 // SweepRecord is one file of the sweep: its metadata and why it is there.

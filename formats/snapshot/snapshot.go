@@ -144,6 +144,19 @@ type ProcessSummary struct {
 	OpenFilesLeftOut int `json:"open_files_left_out,omitempty"`
 	// Workers is how many processes were read at once.
 	Workers int `json:"workers"`
+	// MaskedPIDs are /proc/PID directories something is mounted over (a
+	// bind mount of an empty directory hides a process from ps and from
+	// any reader of /proc), from the collector's mountinfo.
+	MaskedPIDs []MaskedPID `json:"masked_pids,omitempty"`
+}
+
+// MaskedPID is a mount over /proc/PID.
+type MaskedPID struct {
+	PID    int    `json:"pid"`
+	FSType string `json:"fs_type"`
+	Source string `json:"source"`
+	// Root is the mounted directory's path within its file system.
+	Root string `json:"root"`
 }
 
 // OpenFile is one line of proc/open_files.jsonl: one open descriptor.
