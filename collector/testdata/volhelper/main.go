@@ -8,6 +8,7 @@
 //	volhelper fifo PATH               (creates, opens, unlinks a FIFO)
 //	volhelper alloc MIB [random]      (touches MIB MiB of heap, or fills it with random bytes)
 //	volhelper mapdel PATH TEXT        (writes TEXT to PATH, maps it, deletes it)
+//	volhelper burn N                  (N threads that spin on the CPU, as a miner does)
 package main
 
 import (
@@ -56,6 +57,19 @@ func main() {
 		defer f.Close()
 		check(os.Remove(os.Args[2]))
 		fmt.Println("ready", f.Fd())
+	case "burn":
+		n, err := strconv.Atoi(os.Args[2])
+		check(err)
+		runtime.GOMAXPROCS(n)
+		for i := 0; i < n; i++ {
+			go func() {
+				x := uint64(i)
+				for {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}()
+		}
+		fmt.Println("ready", n)
 	case "mapdel":
 		check(os.WriteFile(os.Args[2], []byte(os.Args[3]), 0o600))
 		f, err := os.Open(os.Args[2])
