@@ -43,7 +43,7 @@ func collectHiddenPIDs(ctx context.Context, env *Env) error {
 		ids := readIDNames(ctx, env)
 		boot, _ := bootTime()
 		for i := range h.Hidden {
-			p, _ := readProcess(ctx, env, h.Hidden[i].PID, ids, boot)
+			p, _ := readProcessPID(ctx, env, h.Hidden[i].PID, ids, boot)
 			p.Hidden = true
 			h.Hidden[i].Process = &p
 		}

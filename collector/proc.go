@@ -97,19 +97,25 @@ func readStat(_ context.Context, env *Env, pid int) (st procStat, err error) {
 	if err != nil {
 		return st, err
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("stat of %d: malformed: %v", pid, r)
-		}
-	}()
 	// fs.Proc stats /proc/PID first: a vanished PID fails there with ENOENT.
 	p, err := pfs.Proc(pid)
 	if err != nil {
 		return st, err
 	}
+	return readProcStat(p)
+}
+
+// readProcStat reads the stat of a procfs process handle (from the
+// listing, without fs.Proc's extra stat of the directory).
+func readProcStat(p procfs.Proc) (st procStat, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("stat of %d: malformed: %v", p.PID, r)
+		}
+	}()
 	s, err := p.Stat()
 	if err != nil {
-		return st, fmt.Errorf("stat of %d: %w", pid, err)
+		return st, fmt.Errorf("stat of %d: %w", p.PID, err)
 	}
 	return procStat{Comm: s.Comm, State: s.State, PPID: s.PPID, UTime: uint64(s.UTime), STime: uint64(s.STime),
 		StartTicks: s.Starttime, Threads: s.NumThreads, RSSPages: int64(s.RSS), Flags: uint64(s.Flags),
@@ -120,25 +126,19 @@ func readStat(_ context.Context, env *Env, pid int) (st procStat, err error) {
 // fails the whole directory when one link is refused; the kinds Cordon
 // records are then read one by one, so that each refusal is recorded
 // against its own kind.
-func readNamespaces(env *Env, pid int) (map[string]uint64, map[string]error) {
+func readNamespaces(env *Env, p procfs.Proc) (map[string]uint64, map[string]error) {
 	out := map[string]uint64{}
 	errs := map[string]error{}
-	pfs, err := env.procFS()
-	if err == nil {
-		var p procfs.Proc
-		if p, err = pfs.Proc(pid); err == nil {
-			var ns procfs.Namespaces
-			if ns, err = p.Namespaces(); err == nil {
-				for _, kind := range nsKinds {
-					if n, ok := ns[kind]; ok {
-						out[kind] = uint64(n.Inode)
-					} else if kind != "time" { // time namespaces: Linux 5.6+
-						errs[kind] = fmt.Errorf("no ns/%s link", kind)
-					}
-				}
-				return out, errs
+	pid := p.PID
+	if ns, err := p.Namespaces(); err == nil {
+		for _, kind := range nsKinds {
+			if n, ok := ns[kind]; ok {
+				out[kind] = uint64(n.Inode)
+			} else if kind != "time" { // time namespaces: Linux 5.6+
+				errs[kind] = fmt.Errorf("no ns/%s link", kind)
 			}
 		}
+		return out, errs
 	}
 	for _, kind := range nsKinds {
 		l, err := os.Readlink(env.procPath(pid, "ns", kind))

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"sort"
 	"strings"
 	"time"
 
@@ -107,7 +105,7 @@ func collectProcessFiles(ctx context.Context, env *Env) error {
 		return err
 	}
 	if mapDenied > 0 {
-		env.Errorf("", "map_files of %d processes could not be read (it needs CAP_SYS_ADMIN)", mapDenied)
+		env.Errorf("", "the maps of %d processes could not be read (another user's process, without root)", mapDenied)
 	}
 	env.Note("%d executables hashed for %d processes, %d mapped files (%d deleted copied), %d processes gone since the first pass",
 		nHashed, len(procs), mapRecords, len(copiedMaps), vanished)
@@ -156,31 +154,26 @@ func hashExe(ctx context.Context, env *Env, p procIdentity, seen map[[2]uint64]s
 	return h
 }
 
-// mapFiles lists /proc/PID/map_files and copies deleted mapped files
-// through their link (within the --max-executables budget, once per file).
+// mapFiles lists a process's file-backed mappings from /proc/PID/maps
+// (one read per process; the same ranges /proc/PID/map_files names, whose
+// links it would take one readlink each to read) and copies the deleted
+// ones through their map_files link (within the --max-executables budget,
+// once per file).
 func mapFiles(ctx context.Context, env *Env, p procIdentity, copied map[[2]uint64]string) ([]snapshot.MappedFile, error) {
-	dir := env.procPath(p.PID, "map_files")
-	names, err := readDirNames(dir)
+	data, _, err := ReadSmall(ctx, env.procPath(p.PID, "maps"), maxMaps)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(names)
+	regions, _ := ParseMaps(data)
 	var out []snapshot.MappedFile
-	for _, n := range names {
-		r := snapshot.MappedFile{PID: p.PID, StartTicks: p.StartTicks, Range: n}
-		t, err := os.Readlink(dir + "/" + n)
-		if err != nil {
-			if gone(err) {
-				return out, err
-			}
-			r.Error = err.Error()
-			out = append(out, r)
-			continue
+	for _, reg := range regions {
+		if !strings.HasPrefix(reg.Path, "/") {
+			continue // anonymous, [heap], [stack], [vdso]
 		}
-		r.Target = t
-		r.Deleted = strings.HasSuffix(t, " (deleted)")
+		r := snapshot.MappedFile{PID: p.PID, StartTicks: p.StartTicks, Range: fmt.Sprintf("%x-%x", reg.Start, reg.End), Target: reg.Path}
+		r.Deleted = strings.HasSuffix(reg.Path, " (deleted)")
 		if r.Deleted {
-			r.Entry, r.SHA256, r.Error = copyMapped(ctx, env, p, n, t, copied)
+			r.Entry, r.SHA256, r.Error = copyMapped(ctx, env, p, r.Range, reg.Path, copied)
 		}
 		out = append(out, r)
 	}

@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/prometheus/procfs"
 
 	"github.com/cordon-forensics/cordon/formats/snapshot"
 )
@@ -119,11 +122,21 @@ type fdLink struct {
 
 func readVolatilePass(ctx context.Context, env *Env) *volatilePass {
 	p := &volatilePass{Started: env.Now().UTC(), holders: map[uint64][]snapshot.Holder{}}
-	pids, err := listPIDs(env.ProcRoot)
+	pfs, err := env.procFS()
+	var listed procfs.Procs
+	if err == nil {
+		// procfs's listing gives process handles without a stat each.
+		listed, err = pfs.AllProcs()
+	}
 	if err != nil {
 		p.Err = fmt.Errorf("listing %s: %w", env.ProcRoot, err)
 		p.Finished = env.Now().UTC()
 		return p
+	}
+	sort.Sort(listed)
+	pids := make([]int, len(listed))
+	for i, lp := range listed {
+		pids[i] = lp.PID
 	}
 	ids := readIDNames(ctx, env)
 	boot, _ := bootTime()
@@ -140,7 +153,7 @@ func readVolatilePass(ctx context.Context, env *Env) *volatilePass {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				proc, fds := readProcess(ctx, env, pids[i], ids, boot)
+				proc, fds := readProcess(ctx, env, listed[i], ids, boot)
 				results[i] = result{proc, fds, true}
 			}
 		}()
@@ -262,25 +275,44 @@ func (p *volatilePass) count(r snapshot.Process) {
 // readProcess reads every field of one process and its descriptors. A PID
 // whose start time changes while it is read was reused: it is read once
 // more (procReadAttempts), and marked. A vanished PID is not read again.
-func readProcess(ctx context.Context, env *Env, pid int, ids idNames, boot time.Time) (snapshot.Process, []fdLink) {
-	p, fds := readProcessOnce(ctx, env, pid, ids, boot)
+func readProcess(ctx context.Context, env *Env, h procfs.Proc, ids idNames, boot time.Time) (snapshot.Process, []fdLink) {
+	p, fds := readProcessOnce(ctx, env, h, ids, boot)
 	if p.Status != snapshot.StatusReused || procReadAttempts < 2 {
 		return p, fds
 	}
-	q, qfds := readProcessOnce(ctx, env, pid, ids, boot)
+	q, qfds := readProcessOnce(ctx, env, h, ids, boot)
 	if q.Status == snapshot.StatusOK {
 		q.Status = snapshot.StatusReused
 	}
 	return q, qfds
 }
 
-func readProcessOnce(ctx context.Context, env *Env, pid int, ids idNames, boot time.Time) (snapshot.Process, []fdLink) {
+// readProcessPID is readProcess for a PID not from the listing (a hidden
+// one): the handle is taken by a stat of /proc/PID.
+func readProcessPID(ctx context.Context, env *Env, pid int, ids idNames, boot time.Time) (snapshot.Process, []fdLink) {
+	pfs, err := env.procFS()
+	var h procfs.Proc
+	if err == nil {
+		h, err = pfs.Proc(pid)
+	}
+	if err != nil {
+		p := snapshot.Process{PID: pid, Status: snapshot.StatusOK, Errors: map[string]string{"stat": err.Error()}}
+		if gone(err) {
+			p.Status = snapshot.StatusVanished
+		}
+		return p, nil
+	}
+	return readProcess(ctx, env, h, ids, boot)
+}
+
+func readProcessOnce(ctx context.Context, env *Env, h procfs.Proc, ids idNames, boot time.Time) (snapshot.Process, []fdLink) {
+	pid := h.PID
 	p := snapshot.Process{PID: pid, Status: snapshot.StatusOK, Errors: map[string]string{}, Namespaces: map[string]uint64{}}
 	fail := func(field string, err error) {
 		p.Errors[field] = err.Error()
 	}
 	env.trace("stat", pid)
-	st, err := readStat(ctx, env, pid)
+	st, err := readProcStat(h)
 	if err != nil {
 		if gone(err) {
 			p.Status = snapshot.StatusVanished
@@ -361,7 +393,7 @@ func readProcessOnce(ctx context.Context, env *Env, pid int, ids idNames, boot t
 			fds[i].Target, fds[i].Err = os.Readlink(env.procPath(pid, "fd", strconv.Itoa(fds[i].FD)))
 		}
 	}
-	ns, nsErrs := readNamespaces(env, pid)
+	ns, nsErrs := readNamespaces(env, h)
 	p.Namespaces = ns
 	for kind, err := range nsErrs {
 		fail("namespaces."+kind, err)
@@ -385,7 +417,7 @@ func readProcessOnce(ctx context.Context, env *Env, pid int, ids idNames, boot t
 	// Read stat again: the same start time means every field above came
 	// from the same process.
 	env.trace("stat", pid)
-	st2, err := readStat(ctx, env, pid)
+	st2, err := readProcStat(h)
 	switch {
 	case err != nil && gone(err):
 		p.Status = snapshot.StatusVanished

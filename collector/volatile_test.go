@@ -538,7 +538,7 @@ func TestVolatileExitMidCollection(t *testing.T) {
 
 	// A PID that is gone before it is read is recorded as vanished.
 	ids := readIDNames(context.Background(), env)
-	p, _ := readProcess(context.Background(), env.For("processes"), pid, ids, time.Now())
+	p, _ := readProcessPID(context.Background(), env.For("processes"), pid, ids, time.Now())
 	if p.Status != snapshot.StatusVanished || p.Errors["stat"] == "" {
 		t.Errorf("exited process: status %q errors %v, want vanished", p.Status, p.Errors)
 	}
@@ -837,7 +837,7 @@ func TestVolatileEnvironOptIn(t *testing.T) {
 		opts := testOptions()
 		opts.CollectEnviron = on
 		env := NewEnv(opts, nil).For("processes")
-		p, _ := readProcess(ctx, env, os.Getpid(), idNames{}, time.Now())
+		p, _ := readProcessPID(ctx, env, os.Getpid(), idNames{}, time.Now())
 		has := false
 		for _, kv := range p.Environ {
 			if strings.HasPrefix(kv, "PATH=") {

@@ -346,7 +346,7 @@ const (
 	// ExeHashesEntry holds one ExeHash per process with an executable.
 	ExeHashesEntry = "proc/exe_hashes.jsonl"
 	// MapFilesEntry holds one MappedFile per file-backed mapping of every
-	// process (/proc/PID/map_files, which needs CAP_SYS_ADMIN).
+	// process (from /proc/PID/maps: the ranges /proc/PID/map_files names).
 	MapFilesEntry = "proc/map_files.jsonl"
 )
 
@@ -375,7 +375,8 @@ type ExeHash struct {
 type MappedFile struct {
 	PID        int    `json:"pid"`
 	StartTicks uint64 `json:"start_ticks"`
-	// Range is the map_files name ("7f3a…-7f3b…"), Target the link.
+	// Range is the mapping's map_files name ("7f3a…-7f3b…"), Target the
+	// mapped file's path as maps gives it.
 	Range  string `json:"range"`
 	Target string `json:"target"`
 	// Deleted says the mapped file was deleted: its bytes are copied
