@@ -177,7 +177,7 @@ func readLayer(ctx context.Context, env *Env, cf *filetimeline.ContainerFS, budg
 			return
 		}
 		dir := filepath.Join(cf.UpperDir, rel)
-		fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		fd, err := openDirNoFollow(dir)
 		if err != nil {
 			cf.Errors = append(cf.Errors, fmt.Sprintf("listing %s: %v", dir, err))
 			return
@@ -199,8 +199,7 @@ func readLayer(ctx context.Context, env *Env, cf *filetimeline.ContainerFS, budg
 			}
 			info := statxInfo(&st)
 			inside := "/" + filepath.Join(rel, name)
-			r := filetimeline.LayerRecord{Record: filetimeline.Record{Path: inside, Inode: info.Inode, Type: info.Type, Mode: info.Mode, UID: info.UID,
-				GID: info.GID, Size: info.Size, Atime: info.Atime, Mtime: info.Mtime, Ctime: info.Ctime, Btime: info.Btime}}
+			r := filetimeline.LayerRecord{Record: fileRecord(inside, info)}
 			r.Whiteout = info.Type == "char" && st.Rdev_major == 0 && st.Rdev_minor == 0
 			if info.Type == "symlink" {
 				b := make([]byte, 4096)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,6 +127,9 @@ func TestPriorityPhases(t *testing.T) {
 		}
 		if p.Name != PhasePersistent || !slices.Equal(p.Sources, []string{"persistent-src"}) || !slices.Equal(p.Nice, []int{19}) || !slices.Equal(p.IOPriorities, []string{"idle"}) {
 			t.Errorf("persistent phase %+v", p)
+		}
+		if v.Threads != max(runtime.GOMAXPROCS(0), volatileThreads()) || p.Threads != runtime.GOMAXPROCS(0) {
+			t.Errorf("threads: volatile %d, persistent %d (GOMAXPROCS now %d)", v.Threads, p.Threads, runtime.GOMAXPROCS(0))
 		}
 		if o.Sources[0].Phase != PhaseVolatile || o.Sources[1].Phase != PhasePersistent {
 			t.Errorf("source phases %+v", o.Sources)

@@ -1,9 +1,9 @@
 package collector
 
 // proc.go holds the collector's helpers for the kernel's process views
-// (/proc): the PID listing, stat and namespaces read through
-// github.com/prometheus/procfs, the links, the identity of a process that
-// survives PID reuse. The files procfs reads are small kernel files (stat,
+// (/proc): stat and namespaces read through github.com/prometheus/procfs
+// (which also lists the processes, the collector's threads and mounts
+// elsewhere), the links, the identity of a process that survives PID reuse. The files procfs reads are small kernel files (stat,
 // ns/*, fd/): its unbounded os.Open and its silent 1 MiB cap do not matter
 // there. What stays hand-written here says why next to it.
 
@@ -58,9 +58,9 @@ func (e *Env) procFS() (procfs.FS, error) {
 	return p, nil
 }
 
-// listPIDs returns the numeric entries of the /proc listing, ascending.
-// (procfs's AllProcs does the same but loses the order and the entries'
-// names; this is the one listing the hidden-PID probe compares against.)
+// listPIDs returns the numeric entries of the /proc listing, ascending:
+// the second listing the hidden-PID probe takes (the first pass lists with
+// procfs's AllProcs, which gives process handles).
 func listPIDs(procRoot string) ([]int, error) {
 	names, err := readDirNames(procRoot)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -94,6 +95,8 @@ func (o Outcome) Failed() int {
 func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 	out := Outcome{Sources: make([]bundle.SourceStatus, len(sources))}
 	var phase *bundle.Phase
+	procs := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(procs)
 	startPhase := func(name string) {
 		if phase != nil {
 			phase.Finished = env.Now().UTC()
@@ -102,11 +105,16 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 		phase = &out.Phases[len(out.Phases)-1]
 		switch name {
 		case PhaseVolatile:
+			// More threads than CPUs: the volatile reads are parallel, and
+			// under the fair scheduler a CPU-saturated host gives a process
+			// a share in proportion to its runnable threads, not its number.
+			runtime.GOMAXPROCS(max(procs, volatileThreads()))
 			if err := NormalPriority(); err != nil {
 				env.For("").Errorf("", "setting normal priority: %v", err)
 				phase.Note = joinNote(phase.Note, err.Error())
 			}
 		case PhasePersistent:
+			runtime.GOMAXPROCS(procs)
 			if env.Opts.NoPriorityLowering {
 				phase.Note = "priority not lowered (--no-nice)"
 			} else if err := LowerPriority(); err != nil {
@@ -115,6 +123,7 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 			}
 		}
 		phasePriority(env, phase)
+		phase.Threads = runtime.GOMAXPROCS(0)
 	}
 	// Phases are one-way: once lowered, the priority is never raised again.
 	phaseOf := func(s Source) string {
@@ -171,6 +180,9 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 	out.Interrupted = ctx.Err() != nil
 	return out
 }
+
+// volatileThreads is how many threads the volatile phase runs Go code on.
+func volatileThreads() int { return min(32, 4*runtime.NumCPU()) }
 
 func (e *Env) progress(st bundle.SourceStatus) {
 	if e.Progress != nil {

@@ -184,10 +184,7 @@ func (w *sweepWalk) walk(root string, rootDev uint64) {
 		d := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		local := w.env.HostPath(d.host)
-		fd, err := unix.Open(local, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOATIME, 0)
-		if errors.Is(err, unix.EPERM) {
-			fd, err = unix.Open(local, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		}
+		fd, err := openDirNoFollow(local)
 		if err != nil {
 			w.sum.Errors++
 			continue
@@ -278,8 +275,7 @@ func (w *sweepWalk) check(dirfd int, name, host string, info *bundle.FileInfo, a
 		w.sum.RecordsLeftOut++
 		return
 	}
-	rec.Record = filetimeline.Record{Path: host, Inode: info.Inode, Type: info.Type, Mode: info.Mode, UID: info.UID, GID: info.GID,
-		Size: info.Size, Atime: info.Atime, Mtime: info.Mtime, Ctime: info.Ctime, Btime: info.Btime}
+	rec.Record = fileRecord(host, info)
 	rec.Reasons = reasons
 	if err := w.enc.Encode(rec); err == nil {
 		w.sum.Records++

@@ -44,12 +44,13 @@ const (
 	maxEnviron = 64 << 10
 )
 
-// passWorkers is how many processes are read at once. The reads are
-// system calls on kernel files: parallel readers finish sooner on an idle
-// host and, on a host whose CPUs are saturated at the same priority, get
-// a share of the CPUs in proportion to their number instead of one
-// thread's share.
-func passWorkers() int { return min(16, max(4, 4*runtime.GOMAXPROCS(0))) }
+// passWorkers is how many processes are read at once (by the first pass
+// and by process-files). The reads are system calls on kernel files:
+// parallel readers finish sooner on an idle host and, on a host whose CPUs
+// are saturated at the same priority, get a share of the CPUs in
+// proportion to their number instead of one thread's share (Run raises
+// GOMAXPROCS for the volatile phase so that they run at once).
+func passWorkers() int { return min(32, max(4, 2*runtime.GOMAXPROCS(0))) }
 
 // volatilePass is the result of the first pass.
 type volatilePass struct {

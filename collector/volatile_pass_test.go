@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -110,5 +111,39 @@ func TestMaskedPID(t *testing.T) {
 	}
 	if s := sourceStatus(t, b, "processes"); s.Errors == 0 {
 		t.Errorf("no error recorded for a masked PID: %+v", s)
+	}
+}
+
+// TestFirstPassOrder: the process list and the socket tables are read in
+// one pass, the tables right after the processes' descriptors, and the
+// expensive reads (copies, memory) only after it.
+func TestFirstPassOrder(t *testing.T) {
+	testenv.NeedRoot(t)
+	helper := helperBinary(t)
+	cmd, _ := startReady(t, helper, "listen", "tcp", "127.0.0.1:0")
+	opts := testOptions()
+	opts.TargetPIDs = []int{cmd.Process.Pid}
+	b := collect(t, opts, "processes", "sockets", "executables", "memory")
+	var sum snapshot.ProcessSummary
+	if err := json.Unmarshal(b.entries[snapshot.ProcessSummaryEntry], &sum); err != nil {
+		t.Fatal(err)
+	}
+	tables, expensive := 0, 0
+	for _, e := range b.manifest.Entries {
+		switch {
+		case strings.HasPrefix(e.Name, "net/ns/"):
+			tables++
+			if e.ReadAt.Before(sum.Started) || e.ReadAt.After(sum.Finished) {
+				t.Errorf("%s read at %v, outside the first pass %v–%v", e.Name, e.ReadAt, sum.Started, sum.Finished)
+			}
+		case e.Source == "executables" || e.Source == "memory":
+			expensive++
+			if e.ReadAt.Before(sum.Finished) {
+				t.Errorf("%s read at %v, before the first pass ended at %v", e.Name, e.ReadAt, sum.Finished)
+			}
+		}
+	}
+	if tables == 0 || expensive == 0 {
+		t.Fatalf("%d socket tables, %d copies", tables, expensive)
 	}
 }

@@ -83,7 +83,10 @@ type Phase struct {
 	Nice         []int    `json:"nice"`
 	Policies     []string `json:"policies"`
 	IOPriorities []string `json:"io_priorities"`
-	Note         string   `json:"note,omitempty"`
+	// Threads is how many threads the collector ran Go code on at once
+	// (GOMAXPROCS) during the phase.
+	Threads int    `json:"threads,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // ErrorRecord is one error met during collection.
