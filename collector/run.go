@@ -103,6 +103,7 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 		}
 		out.Phases = append(out.Phases, bundle.Phase{Name: name, Started: env.Now().UTC(), Sources: []string{}})
 		phase = &out.Phases[len(out.Phases)-1]
+		phaseMemoryLimit(name)
 		switch name {
 		case PhaseVolatile:
 			// More threads than CPUs: the volatile reads are parallel, and
