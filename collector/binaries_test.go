@@ -34,7 +34,7 @@ func TestBinaries(t *testing.T) {
 	syscall.Mkfifo(filepath.Join(root, "usr/bin/fifo"), 0o644)
 	os.Symlink("usr/bin", filepath.Join(root, "bin"))
 
-	b, _ := filesCollectRead(t, filesOptions(root), "binaries")
+	b, _ := collectRead(t, rootOptions(root), "binaries")
 	var recs []snapshot.BinaryRecord
 	sc := bufio.NewScanner(bytes.NewReader(b.entries[snapshot.BinariesEntry]))
 	for sc.Scan() {
@@ -55,9 +55,9 @@ func TestBinaries(t *testing.T) {
 		}
 	}
 
-	o := filesOptions(root)
+	o := rootOptions(root)
 	o.BinariesMax = 1
-	b, _ = filesCollectRead(t, o, "binaries")
+	b, _ = collectRead(t, o, "binaries")
 	if !bytes.Contains(b.entries[snapshot.BinariesEntry], []byte("--binaries-max")) {
 		t.Errorf("the budget was not recorded:\n%s", b.entries[snapshot.BinariesEntry])
 	}

@@ -38,7 +38,7 @@ func init() {
 		Live:       true,
 		Background: true,
 		BudgetOf:   func(o Options) time.Duration { return o.CaptureFor + 30*time.Second },
-		Help:       "packet capture (--capture IFACE|any, --capture-for, --capture-max) and --pcap files",
+		Help:       "packet capture (--capture IFACE|any, --capture-for, --capture-max)",
 		Collect:    collectCapture,
 	})
 }
@@ -67,15 +67,6 @@ type CaptureStats struct {
 }
 
 func collectCapture(ctx context.Context, env *Env) error {
-	for _, f := range env.Opts.PcapFiles {
-		max := env.Opts.CaptureMax
-		if max <= 0 {
-			max = env.Opts.MaxFileSize
-		}
-		if _, _, err := env.CopyFile(ctx, f, bundle.NameFor("capture/files", f), max); err != nil {
-			env.Errorf(f, "copying capture file: %v", err)
-		}
-	}
 	ifaces, err := captureInterfaces(env.Opts.Capture)
 	if err != nil {
 		env.Errorf("", "listing interfaces: %v", err)

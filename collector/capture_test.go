@@ -11,47 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
-
-// captureSink keeps the entries in memory.
-type captureSink struct {
-	mu      sync.Mutex
-	entries map[string][]byte
-	missing []bundle.MissingRecord
-}
-
-func (s *captureSink) Add(meta bundle.EntryMeta, r io.Reader, size int64) (bundle.EntryRecord, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return bundle.EntryRecord{}, err
-	}
-	return s.AddBytes(meta, b)
-}
-
-func (s *captureSink) AddBytes(meta bundle.EntryMeta, data []byte) (bundle.EntryRecord, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.entries == nil {
-		s.entries = map[string][]byte{}
-	}
-	if _, dup := s.entries[meta.Name]; dup {
-		return bundle.EntryRecord{}, fmt.Errorf("duplicate entry %s", meta.Name)
-	}
-	s.entries[meta.Name] = bytes.Clone(data)
-	return bundle.EntryRecord{Name: meta.Name, Size: int64(len(data))}, nil
-}
-
-func (s *captureSink) AddMissing(m bundle.MissingRecord) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.missing = append(s.missing, m)
-}
 
 func tsharkCount(t *testing.T, tshark, file, filter string) int {
 	t.Helper()
@@ -99,7 +63,7 @@ func TestCaptureLoopback(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Capture = []string{"lo"}
 	opts.CaptureFor = time.Minute // stopped by the context below
-	sink := &captureSink{}
+	sink := &memSink{}
 	env := NewEnv(opts, sink).For("capture")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -191,7 +155,7 @@ func TestCaptureUnknownInterface(t *testing.T) {
 	opts := DefaultOptions()
 	opts.Capture = []string{"cordon-no-such-if0"}
 	opts.CaptureFor = time.Second
-	sink := &captureSink{}
+	sink := &memSink{}
 	env := NewEnv(opts, sink).For("capture")
 	if err := collectCapture(context.Background(), env); err != nil {
 		t.Fatal(err)

@@ -25,10 +25,15 @@ type Env struct {
 	Sink Sink
 	// Live is true when Root is "/" on a running kernel: the /proc sources run.
 	Live bool
-	// ProcRoot is where the kernel's process views are mounted ("/proc").
+	// ProcRoot is where the kernel's process views are mounted ("/proc");
+	// SysRoot and DevRoot are sysfs and devtmpfs ("/sys", "/dev").
 	ProcRoot string
+	SysRoot  string
+	DevRoot  string
 	// Now is the clock.
 	Now func() time.Time
+	// Progress, when set, is told of each source's status as it ends.
+	Progress func(bundle.SourceStatus)
 
 	source string
 	shared *sharedState
@@ -40,6 +45,10 @@ type sharedState struct {
 	errors []bundle.ErrorRecord
 	// budgets shared across sources (executables, memory): bytes left.
 	budgets map[string]int64
+	// pass is the first read of /proc, shared by the volatile sources.
+	pass passState
+	// trace, when set (tests), is told of every read of a process's stat.
+	trace func(op string, pid int)
 }
 
 type sourceStats struct {
@@ -63,6 +72,8 @@ func NewEnv(opts Options, sink Sink) *Env {
 		Sink:     sink,
 		Live:     opts.Root == "/",
 		ProcRoot: "/proc",
+		SysRoot:  "/sys",
+		DevRoot:  "/dev",
 		Now:      time.Now,
 		shared:   &sharedState{budgets: map[string]int64{}},
 		stats:    &sourceStats{},
@@ -172,6 +183,13 @@ func (e *Env) TakeBudget(name string, total, n int64) int64 {
 	}
 	e.shared.budgets[name] = left - n
 	return n
+}
+
+// trace tells the test hook, if any, of a read of a process file.
+func (e *Env) trace(op string, pid int) {
+	if t := e.shared.trace; t != nil {
+		t(op, pid)
+	}
 }
 
 // Errors returns every error recorded so far, by every source.

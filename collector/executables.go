@@ -36,22 +36,25 @@ func init() {
 const budgetExecutables = "executables"
 
 func collectExecutables(ctx context.Context, env *Env) error {
-	procs, err := scanProcesses(ctx, env)
-	if err != nil && len(procs) == 0 {
-		return fmt.Errorf("listing processes: %w", err)
+	pass := env.volatilePass(ctx)
+	if pass.Err != nil {
+		return pass.Err
 	}
-	self := os.Getpid()
+	procs := pass.identities()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	seen := map[[2]uint64]string{} // dev, inode -> entry
-	copied, deletedFDs := 0, 0
+	copied, deletedFDs, vanished := 0, 0, 0
 	emit := func(x snapshot.Executable) error {
+		if x.Vanished {
+			vanished++
+		}
 		return enc.Encode(x)
 	}
 	// Suspect executables first: they are what the budget is for.
 	for _, p := range procs {
-		if !env.chosen(p, false) || p.PID == self {
+		if !env.chosen(p, false) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -66,36 +69,29 @@ func collectExecutables(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
-	// Then every deleted file a process still holds open.
+	// Then every deleted file a process still held open in the first pass.
+	byPID := map[int]procIdentity{}
 	for _, p := range procs {
-		if p.PID == self || ctx.Err() != nil || len(env.Opts.TargetPIDs) > 0 && !env.chosen(p, false) {
+		byPID[p.PID] = p
+	}
+	for _, f := range pass.OpenFiles {
+		p, ok := byPID[f.PID]
+		if !ok || p.StartTicks != f.StartTicks || f.Error != "" || ctx.Err() != nil || len(env.Opts.TargetPIDs) > 0 && !env.chosen(p, false) {
 			continue
 		}
-		fdDir := env.procPath(p.PID, "fd")
-		names, err := readDirNames(fdDir)
-		if err != nil {
-			continue // recorded by the sockets source; unreadable without ptrace access
+		if !strings.HasPrefix(f.Target, "/") || !strings.HasSuffix(f.Target, " (deleted)") {
+			continue
 		}
-		for _, n := range names {
-			fd, err := strconv.Atoi(n)
-			if err != nil {
-				continue
-			}
-			l, err := os.Readlink(fdDir + "/" + n)
-			if err != nil || !strings.HasPrefix(l, "/") || !strings.HasSuffix(l, " (deleted)") {
-				continue
-			}
-			deletedFDs++
-			x := copyProcFile(ctx, env, p, "fd", fd, l, seen)
-			if err := emit(x); err != nil {
-				return err
-			}
+		deletedFDs++
+		x := copyProcFile(ctx, env, p, "fd", f.FD, f.Target, seen)
+		if err := emit(x); err != nil {
+			return err
 		}
 	}
 	if _, err := env.AddBytes(bundle.EntryMeta{Name: snapshot.ExecutablesEntry, ReadAt: env.Now().UTC()}, buf.Bytes()); err != nil {
 		return err
 	}
-	env.Note("%d suspect executables copied, %d deleted open files", copied, deletedFDs)
+	env.Note("%d suspect executables copied, %d deleted open files, %d processes gone since the first pass", copied, deletedFDs, vanished)
 	return nil
 }
 
@@ -145,6 +141,7 @@ func copyProcFile(ctx context.Context, env *Env, p procIdentity, kind string, fd
 	}
 	fail := func(info *bundle.FileInfo, err error) snapshot.Executable {
 		x.Error = err.Error()
+		x.Vanished = gone(err)
 		env.Missing(hostPath, info, fmt.Errorf("%s (link %q): %w", kind, link, err))
 		return x
 	}

@@ -6,14 +6,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
 
-// filesBenchTree makes a tree of n small files under dir/tmp (100 files a
-// directory, 30 directories a level) and returns the root.
+// filesBenchTree makes a tree of n empty files under dir/tmp (100 files a
+// directory, 30 directories a level) and returns the root. Empty files
+// take inodes, not blocks: a million of them fit any test disk.
 func filesBenchTree(b *testing.B, n int) string {
 	b.Helper()
 	root := filepath.Join(b.TempDir(), "root")
@@ -24,49 +28,102 @@ func filesBenchTree(b *testing.B, n int) string {
 				b.Fatal(err)
 			}
 		}
-		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("f%05d.txt", i)), []byte("x"), 0o644); err != nil {
+		f, err := os.OpenFile(filepath.Join(d, fmt.Sprintf("f%07d.txt", i)), os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o644)
+		if err != nil {
 			b.Fatal(err)
 		}
+		f.Close()
 	}
 	return root
 }
 
-// BenchmarkFileTimeline300k measures the file timeline over 300,000 files
-// (written into a real bundle: JSONL, bodyfile, zstd, hashes) and GNU find
-// -printf with inode, mode, owner, size and times over the same tree, as
-// the yardstick. Both run on a warm cache (the tree was just written).
-func BenchmarkFileTimeline300k(b *testing.B) {
+// BenchmarkFileTimeline measures the file timeline over 300,000 and
+// 1,000,000 files: the collection runs in a child process (the benchmark's
+// own memory is not the collector's), writing a real bundle (JSONL,
+// bodyfile, zstd, hashes) to /dev/null, and its peak RSS is reported from
+// getrusage. GNU find -printf with inode, mode, owner, size and times over
+// the same tree is the yardstick. Both run on a warm cache (the tree was
+// just written). CORDON_BENCH_FILES overrides the sizes (comma-separated).
+func BenchmarkFileTimeline(b *testing.B) {
 	find := testenv.NeedTool(b, "find")
-	const n = 300_000
-	root := filesBenchTree(b, n)
-	opts := filesOptions(root)
+	sizes := []int{300_000, 1_000_000}
+	if v := os.Getenv("CORDON_BENCH_FILES"); v != "" {
+		sizes = nil
+		for _, s := range splitComma(v) {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				b.Fatal(err)
+			}
+			sizes = append(sizes, n)
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("files=%d", n), func(b *testing.B) {
+			root := filesBenchTree(b, n)
+			files := float64(n + n/100 + (n+2999)/3000 + 1) // files, directories and the root
+			var findTime, ourTime time.Duration
+			var peak int64
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				cmd := exec.Command(find, filepath.Join(root, "tmp"), "-printf", "%i %M %u %g %s %A@ %T@ %C@ %B@ %p %l\n")
+				cmd.Stdout = io.Discard
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+				findTime += time.Since(t0)
+
+				t0 = time.Now()
+				c := exec.Command(self, "-test.run=^TestFileTimelineChild$", "-test.count=1")
+				c.Env = append(os.Environ(), "CORDON_TIMELINE_CHILD_ROOT="+root, "CORDON_TIMELINE_CHILD_FILES="+strconv.Itoa(n))
+				if out, err := c.CombinedOutput(); err != nil {
+					b.Fatalf("collection: %v\n%s", err, out)
+				}
+				ourTime += time.Since(t0)
+				peak = max(peak, c.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+			}
+			b.StopTimer()
+			b.ReportMetric(files*float64(b.N)/ourTime.Seconds(), "files/s")
+			b.ReportMetric(files*float64(b.N)/findTime.Seconds(), "find-files/s")
+			b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+		})
+	}
+}
+
+// TestFileTimelineChild is the collection BenchmarkFileTimeline runs in a
+// process of its own; it does nothing when run directly.
+func TestFileTimelineChild(t *testing.T) {
+	root := os.Getenv("CORDON_TIMELINE_CHILD_ROOT")
+	if root == "" {
+		t.Skip("run by BenchmarkFileTimeline")
+	}
+	n, _ := strconv.Atoi(os.Getenv("CORDON_TIMELINE_CHILD_FILES"))
+	ApplyMemoryLimit()
+	opts := rootOptions(root)
 	opts.TimelineRoots = []string{"/tmp"}
 	opts.SuspectDirs = []string{"/nonexistent"} // measure the walk, not hashing
 	opts.TimelineMaxFiles = 2 * n
-	opts.TimelineBudget = 10 * time.Minute
-	var findTime, ourTime time.Duration
-	records := 0
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		cmd := exec.Command(find, filepath.Join(root, "tmp"), "-printf", "%i %M %u %g %s %A@ %T@ %C@ %B@ %p %l\n")
-		cmd.Stdout = io.Discard
-		if err := cmd.Run(); err != nil {
-			b.Fatal(err)
-		}
-		findTime += time.Since(t0)
-
-		t0 = time.Now()
-		st := filesCollect(b, io.Discard, opts, "filetimeline")
-		ourTime += time.Since(t0)
-		if len(st) != 1 || st[0].Status != "ok" {
-			b.Fatalf("file timeline: %+v", st)
-		}
-		records = st[0].Entries
+	opts.TimelineBudget = 30 * time.Minute
+	st := collectTo(t, io.Discard, opts, "filetimeline").Sources
+	if len(st) != 1 || st[0].Status != bundle.SourceOK {
+		t.Fatalf("file timeline: %+v", st)
 	}
-	b.StopTimer()
-	files := float64(n + n/100 + n/3000 + 1) // files, directories and the root
-	b.ReportMetric(files*float64(b.N)/ourTime.Seconds(), "files/s")
-	b.ReportMetric(files*float64(b.N)/findTime.Seconds(), "find-files/s")
-	b.ReportMetric(float64(records), "entries")
+}
+
+func splitComma(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ',' {
+			if i > start {
+				out = append(out, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	return out
 }

@@ -1,14 +1,10 @@
 package collector
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
-	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"io"
 	"io/fs"
 	"os"
@@ -19,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"github.com/cordon-forensics/cordon/formats/utmp"
 
-	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
 
-	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"github.com/cordon-forensics/cordon/formats/filetimeline"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
@@ -33,184 +27,11 @@ import (
 // The file sources' sources, in Order.
 var filesSources = []string{"logs", "containers", "accounts", "exposure", "persistence", "packages", "filetimeline"}
 
-// filesBundle is a bundle read back: entries by name and the manifest.
-type filesBundle struct {
-	entries  map[string][]byte
-	manifest bundle.Manifest
-	byHost   map[string]bundle.EntryRecord
-}
-
-// filesFixture copies testdata/root (text files under review) to a fresh
-// directory and adds what cannot live in a repository as is: .gz
-// generations (compressed here from their checked-in text).
-func filesFixture(t testing.TB) string {
-	t.Helper()
-	root := filepath.Join(t.TempDir(), "root")
-	err := filepath.WalkDir("testdata/root", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel("testdata/root", p)
-		dst := filepath.Join(root, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []string{"var/log/auth.log.2", "var/lib/docker/containers/abc123/abc123-json.log.1"} {
-		filesGzip(t, filepath.Join(root, p))
-	}
-	// a fixed, old mtime, to check that metadata is the original's
-	old := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	os.Chtimes(filepath.Join(root, "var/log/auth.log.2.gz"), old, old)
-	return root
-}
-
-// filesGzip replaces path by path.gz, compressed.
-func filesGzip(t testing.TB, path string) {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	zw.Write(data)
-	zw.Close()
-	if err := os.WriteFile(path+".gz", b.Bytes(), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(path)
-}
-
-func filesOptions(root string) Options {
-	o := DefaultOptions()
-	o.Root = root
-	o.TimelineBudget = 60 * time.Second
-	return o
-}
-
-// filesCollect runs sources into a real bundle written to out.
-func filesCollect(t testing.TB, out io.Writer, opts Options, names ...string) []bundle.SourceStatus {
-	t.Helper()
-	_, key, err := bundle.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := bundle.NewWriter(out, bundle.Options{Key: key, Ephemeral: true, EvidenceID: "files-test", Collector: "files_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := NewEnv(opts, w)
-	var srcs []Source
-	for _, n := range names {
-		s, ok := Lookup(n)
-		if !ok {
-			t.Fatalf("no source %q", n)
-		}
-		srcs = append(srcs, s)
-	}
-	st := Run(context.Background(), env, srcs)
-	if _, err := w.Close(bundle.Custody{EvidenceID: "files-test", Sources: st, Errors: env.Errors()}); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-// filesRead reads a bundle back with archive/tar over zstd.
-func filesRead(t testing.TB, r io.Reader) *filesBundle {
-	t.Helper()
-	zr, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderMaxMemory(1<<30))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	b := &filesBundle{entries: map[string][]byte{}, byHost: map[string]bundle.EntryRecord{}}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("reading the bundle: %v", err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.entries[h.Name] = data
-	}
-	if err := json.Unmarshal(b.entries[bundle.ManifestName], &b.manifest); err != nil {
-		t.Fatalf("manifest: %v", err)
-	}
-	for _, e := range b.manifest.Entries {
-		if e.HostPath != "" {
-			b.byHost[e.HostPath] = e
-		}
-	}
-	return b
-}
-
-func filesCollectRead(t testing.TB, opts Options, names ...string) (*filesBundle, []bundle.SourceStatus) {
-	var out bytes.Buffer
-	st := filesCollect(t, &out, opts, names...)
-	return filesRead(t, &out), st
-}
-
-func (b *filesBundle) missing(host string) *bundle.MissingRecord {
-	for i, m := range b.manifest.Missing {
-		if m.HostPath == host {
-			return &b.manifest.Missing[i]
-		}
-	}
-	return nil
-}
-
-// filesCheckEntry checks that host path p of the fixture root is in the
-// bundle with the file's bytes, hash and metadata.
-func filesCheckEntry(t *testing.T, b *filesBundle, root, p string) {
-	t.Helper()
-	rec, ok := b.byHost[p]
-	if !ok {
-		t.Errorf("%s: not in the bundle (missing record: %+v)", p, b.missing(p))
-		return
-	}
-	want, err := os.ReadFile(filepath.Join(root, p))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(want)
-	if rec.SHA256 != hex.EncodeToString(sum[:]) || !bytes.Equal(b.entries[rec.Name], want) {
-		t.Errorf("%s: entry %s has hash %s, want %x", p, rec.Name, rec.SHA256, sum)
-	}
-	var st unix.Stat_t
-	if err := unix.Lstat(filepath.Join(root, p), &st); err != nil {
-		t.Fatal(err)
-	}
-	o := rec.Original
-	if o == nil || o.Type != "file" || o.Mode != uint32(st.Mode)&0o7777 || o.Size != st.Size ||
-		!o.Mtime.Equal(time.Unix(st.Mtim.Unix()).UTC()) || o.Inode != st.Ino || o.UID != st.Uid {
-		t.Errorf("%s: metadata %+v, want mode %o size %d mtime %v inode %d", p, o, st.Mode&0o7777, st.Size, time.Unix(st.Mtim.Unix()).UTC(), st.Ino)
-	}
-}
-
 // TestFilesFixtureRoot collects every file source from the fixture root and
 // finds each artifact in the bundle with the right hash and metadata.
 func TestFilesFixtureRoot(t *testing.T) {
-	root := filesFixture(t)
-	b, st := filesCollectRead(t, filesOptions(root), filesSources...)
+	root := fixtureRoot(t)
+	b, st := collectRead(t, rootOptions(root), filesSources...)
 	for _, s := range st {
 		if s.Status != "ok" && s.Status != "partial" {
 			t.Errorf("source %s: %s (%s)", s.Name, s.Status, s.Detail)
@@ -238,7 +59,7 @@ func TestFilesFixtureRoot(t *testing.T) {
 		"/var/lib/dpkg/status", "/var/lib/dpkg/info/coreutils.md5sums",
 	}
 	for _, p := range want {
-		filesCheckEntry(t, b, root, p)
+		checkEntry(t, b, root, p)
 	}
 	// the .gz is copied raw, not decompressed
 	if gz := b.entries[b.byHost["/var/log/auth.log.2.gz"].Name]; len(gz) < 2 || gz[0] != 0x1f || gz[1] != 0x8b {
@@ -274,7 +95,7 @@ func TestFilesFixtureRoot(t *testing.T) {
 }
 
 // filesTimeline reads every JSONL part of the file timeline.
-func filesTimeline(t testing.TB, b *filesBundle) map[string]filetimeline.Record {
+func filesTimeline(t testing.TB, b *testBundle) map[string]filetimeline.Record {
 	t.Helper()
 	out := map[string]filetimeline.Record{}
 	for name, data := range b.entries {
@@ -306,7 +127,7 @@ func filesTimeline(t testing.TB, b *filesBundle) map[string]filetimeline.Record 
 // symbolic link loop and a link out of the tree are recorded, bounded, and
 // nothing hangs.
 func TestFilesHostile(t *testing.T) {
-	root := filesFixture(t)
+	root := fixtureRoot(t)
 	authLog := filepath.Join(root, "var/log/auth.log")
 	os.Remove(authLog)
 	if err := unix.Mkfifo(authLog, 0o640); err != nil {
@@ -348,7 +169,7 @@ func TestFilesHostile(t *testing.T) {
 
 	// A hang fails the test run (a panic from the watchdog) well before go test's own timeout.
 	watchdog := time.AfterFunc(90*time.Second, func() { panic("TestFilesHostile: collection hung") })
-	b, _ := filesCollectRead(t, filesOptions(root), "logs", "persistence", "filetimeline")
+	b, _ := collectRead(t, rootOptions(root), "logs", "persistence", "filetimeline")
 	watchdog.Stop()
 	if m := b.missing("/var/log/auth.log"); m == nil || !strings.Contains(m.Error, "fifo") || m.Original == nil || m.Original.Type != "fifo" {
 		t.Errorf("FIFO auth.log: missing record %+v", m)
@@ -454,12 +275,12 @@ func TestFilesUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	b := filesRead(t, f)
+	b := readBundle(t, f)
 	if m := b.missing("/etc/sudoers.d/secret"); m == nil || !strings.Contains(m.Error, "permission denied") || m.Original == nil || m.Original.Mode != 0o600 {
 		t.Errorf("unreadable file: missing record %+v, want permission denied with its metadata", m)
 	}
-	filesCheckEntry(t, b, root, "/etc/sudoers.d/x")
-	filesCheckEntry(t, b, root, "/etc/passwd")
+	checkEntry(t, b, root, "/etc/sudoers.d/x")
+	checkEntry(t, b, root, "/etc/passwd")
 }
 
 // TestFilesUnreadableChild is the collection TestFilesUnreadable runs as nobody.
@@ -476,16 +297,16 @@ func TestFilesUnreadableChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	filesCollect(t, f, filesOptions(os.Getenv("CORDON_FILES_CHILD_ROOT")), "accounts")
+	collectTo(t, f, rootOptions(os.Getenv("CORDON_FILES_CHILD_ROOT")), "accounts")
 }
 
 // TestFilesMactime feeds the bodyfile part to mactime (The Sleuth Kit).
 func TestFilesMactime(t *testing.T) {
 	mactime := testenv.NeedTool(t, "mactime")
-	root := filesFixture(t)
-	opts := filesOptions(root)
+	root := fixtureRoot(t)
+	opts := rootOptions(root)
 	opts.TimelineRoots = []string{"/tmp"}
-	b, _ := filesCollectRead(t, opts, "filetimeline")
+	b, _ := collectRead(t, opts, "filetimeline")
 	body := b.entries["filetimeline/bodyfile-00001.txt"]
 	if len(body) == 0 {
 		t.Fatal("no bodyfile part")
@@ -508,9 +329,9 @@ func TestFilesMactime(t *testing.T) {
 
 // TestFilesShadowOptIn: /etc/shadow is collected only with --shadow.
 func TestFilesShadowOptIn(t *testing.T) {
-	root := filesFixture(t)
-	opts := filesOptions(root)
+	root := fixtureRoot(t)
+	opts := rootOptions(root)
 	opts.CollectShadow = true
-	b, _ := filesCollectRead(t, opts, "accounts")
-	filesCheckEntry(t, b, root, "/etc/shadow")
+	b, _ := collectRead(t, opts, "accounts")
+	checkEntry(t, b, root, "/etc/shadow")
 }

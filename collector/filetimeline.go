@@ -52,7 +52,7 @@ const (
 
 // timelinePartRecords bounds the records held in memory before a part is
 // written (about 6 MiB of JSON and 3 MiB of bodyfile at ~300 bytes a record).
-const timelinePartRecords = 20_000
+const timelinePartRecords = 5_000
 
 // maxLeftOut bounds the list of directories not entered kept in the summary.
 const maxLeftOut = 1000
@@ -132,10 +132,10 @@ func collectFileTimeline(ctx context.Context, env *Env) error {
 				continue
 			}
 			if info.Type != "dir" {
-				w.emit(w.record(d.host, info, nil))
+				w.emit(fileRecord(d.host, info))
 				continue
 			}
-			w.emit(w.record(d.host, info, nil))
+			w.emit(fileRecord(d.host, info))
 			d.dev = info.Dev
 		}
 		stack = w.listDir(d, stack)
@@ -207,10 +207,7 @@ func (w *timelineWalk) stop() bool {
 // pushes its subdirectories.
 func (w *timelineWalk) listDir(d pendingDir, stack []pendingDir) []pendingDir {
 	local := w.env.HostPath(d.host)
-	fd, err := unix.Open(local, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NOATIME, 0)
-	if errors.Is(err, unix.EPERM) {
-		fd, err = unix.Open(local, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	}
+	fd, err := openDirNoFollow(local)
 	if err != nil {
 		w.emit(filetimeline.Record{Path: d.host, Type: "dir", Error: "listing: " + err.Error()})
 		return stack
@@ -232,7 +229,7 @@ func (w *timelineWalk) listDir(d pendingDir, stack []pendingDir) []pendingDir {
 				continue
 			}
 			info := statxInfo(&st)
-			rec := w.record(host, info, nil)
+			rec := fileRecord(host, info)
 			switch info.Type {
 			case "symlink":
 				buf := make([]byte, 4096)
@@ -329,13 +326,22 @@ func (w *timelineWalk) hash(dirfd int, name string, info *bundle.FileInfo, rec *
 	w.sum.Hashed++
 }
 
-func (w *timelineWalk) record(host string, info *bundle.FileInfo, err error) filetimeline.Record {
-	r := filetimeline.Record{Path: host, Inode: info.Inode, Type: info.Type, Mode: info.Mode, UID: info.UID, GID: info.GID,
+// fileRecord is the file timeline's record of a file's metadata (the
+// sweep's and the container layers' records extend it).
+func fileRecord(host string, info *bundle.FileInfo) filetimeline.Record {
+	return filetimeline.Record{Path: host, Inode: info.Inode, Type: info.Type, Mode: info.Mode, UID: info.UID, GID: info.GID,
 		Size: info.Size, Atime: info.Atime, Mtime: info.Mtime, Ctime: info.Ctime, Btime: info.Btime, Link: info.Link}
-	if err != nil {
-		r.Error = err.Error()
+}
+
+// openDirNoFollow opens a directory to list it: never through a final
+// link, without updating its access time where the kernel allows it.
+func openDirNoFollow(local string) (int, error) {
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Open(local, flags|unix.O_NOATIME, 0)
+	if errors.Is(err, unix.EPERM) {
+		fd, err = unix.Open(local, flags, 0)
 	}
-	return r
+	return fd, err
 }
 
 // emit appends a record to the current part and writes the part out when full.

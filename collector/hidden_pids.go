@@ -6,9 +6,54 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cordon-forensics/cordon/formats/snapshot"
 )
+
+func init() {
+	Register(Source{
+		Name:    "hidden-pids",
+		Order:   26,
+		Live:    true,
+		Budget:  60 * time.Second,
+		Help:    "probe every PID up to pid_max for processes hidden from the /proc listing (--probe-hidden-pids)",
+		Collect: collectHiddenPIDs,
+	})
+}
+
+// collectHiddenPIDs runs after the cheap first pass and the copies: with
+// pid_max at 4,194,304 the probe is millions of stat calls. A hidden
+// process's whole record is kept in proc/hidden_pids.json.
+func collectHiddenPIDs(ctx context.Context, env *Env) error {
+	if !env.Opts.ProbeHiddenPIDs {
+		env.Note("--probe-hidden-pids=false: not probed")
+		return nil
+	}
+	pass := env.volatilePass(ctx)
+	if pass.Err != nil {
+		return pass.Err
+	}
+	listed := make([]int, 0, len(pass.Procs))
+	for _, p := range pass.Procs {
+		listed = append(listed, p.PID)
+	}
+	h := probeHiddenPIDs(ctx, env, listed)
+	if len(h.Hidden) > 0 {
+		ids := readIDNames(ctx, env)
+		boot, _ := bootTime()
+		for i := range h.Hidden {
+			p, _ := readProcessPID(ctx, env, h.Hidden[i].PID, ids, boot)
+			p.Hidden = true
+			h.Hidden[i].Process = &p
+		}
+	}
+	if _, err := env.AddJSON(snapshot.HiddenPIDsEntry, h); err != nil {
+		return err
+	}
+	env.Note("%d PIDs probed up to pid_max %d, %d hidden, complete=%v", h.Probed, h.PIDMax, len(h.Hidden), h.Complete)
+	return nil
+}
 
 // probeHiddenPIDs compares the /proc listing with a probe of every PID up
 // to pid_max. A rootkit that filters getdents(2) on /proc still answers a
@@ -77,12 +122,8 @@ func probeHiddenPIDs(ctx context.Context, env *Env, listed []int) snapshot.Hidde
 		}
 		h := snapshot.HiddenPID{PID: pid, TGID: pid}
 		if sb, _, err := ReadSmall(ctx, env.procPath(pid, "status"), maxProcTxt); err == nil {
-			var p snapshot.Process
-			p.PID = pid
-			p.Errors = map[string]string{}
-			parseStatusIDs(&p, sb)
-			if p.TGID != 0 {
-				h.TGID = p.TGID
+			if s, _ := parseStatusIDs(sb); s.TGID != 0 {
+				h.TGID = s.TGID
 			}
 		} else {
 			continue // gone meanwhile
@@ -97,13 +138,4 @@ func probeHiddenPIDs(ctx context.Context, env *Env, listed []int) snapshot.Hidde
 		out.Hidden = append(out.Hidden, h)
 	}
 	return out
-}
-
-func readDirNames(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
 }

@@ -216,7 +216,24 @@ func ReadSmall(ctx context.Context, path string, max int64) (data []byte, trunca
 		return nil, false, err
 	}
 	defer f.Close()
-	data, err = io.ReadAll(io.LimitReader(NewStallReader(ctx, f, 0), max+1))
+	// io.ReadAll would start at 512 bytes: each read of a /proc file is a
+	// call the kernel renders the file for, and each goes through the
+	// stall guard; most such files fit 4 KiB.
+	r := io.LimitReader(NewStallReader(ctx, f, 0), max+1)
+	data = make([]byte, 0, min(max+1, 4096))
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, rerr := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
 	if int64(len(data)) > max {
 		return data[:max], true, err
 	}

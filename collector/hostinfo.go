@@ -241,7 +241,7 @@ func readHostFacts(ctx context.Context, env *Env) snapshot.HostFacts {
 		f.BootID = small("boot_id", env.ProcRoot+"/sys/kernel/random/boot_id", true)
 		f.Kernel = small("kernel", env.ProcRoot+"/sys/kernel/osrelease", true)
 		f.KernelVersion = small("kernel_version", env.ProcRoot+"/sys/kernel/version", true)
-		if bt, err := bootTime(env); err != nil {
+		if bt, err := bootTime(); err != nil {
 			f.Errors["boot_time"] = err.Error()
 		} else {
 			f.BootTime = bt

@@ -22,7 +22,7 @@ const ImportsBodyfilePrefix = "imports/bodyfile/"
 func init() {
 	Register(Source{
 		Name:    "imports",
-		Order:   95,
+		Order:   96,
 		Help:    "bodyfiles other tools made of this host (--bodyfile FILE: fls -m, UAC), added as they are",
 		Collect: collectImports,
 	})

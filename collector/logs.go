@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -13,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/config"
 	"github.com/cordon-forensics/cordon/formats/utmp"
 )
 
@@ -81,7 +81,9 @@ type postgresConf struct {
 	identFile     string
 }
 
-// postgresConfs finds and reads the clusters' configuration files (bounded).
+// postgresConfs finds and reads the clusters' configuration files at the
+// standard paths (bounded), with formats/config's parser. Running clusters
+// anywhere else are found by the "postgres" source.
 func postgresConfs(ctx context.Context, env *Env) []postgresConf {
 	var out []postgresConf
 	for _, pat := range postgresConfPatterns {
@@ -91,13 +93,12 @@ func postgresConfs(ctx context.Context, env *Env) []postgresConf {
 			if err != nil {
 				continue
 			}
-			c := parsePostgresConf(data)
-			c.path = p
+			pc, _ := config.ParsePostgresqlConf(bytes.NewReader(data))
+			c := postgresConf{path: p, dataDirectory: pc.DataDirectory(), logDirectory: pc.LogDirectory()}
+			c.hbaFile, _ = pc.Get("hba_file")
+			c.identFile, _ = pc.Get("ident_file")
 			if c.dataDirectory == "" {
 				c.dataDirectory = filepath.Dir(p)
-			}
-			if c.logDirectory == "" {
-				c.logDirectory = "log" // PostgreSQL ≥ 10 default; 9.x used pg_log
 			}
 			if !filepath.IsAbs(c.logDirectory) {
 				c.logDirectory = filepath.Join(c.dataDirectory, c.logDirectory)
@@ -106,49 +107,6 @@ func postgresConfs(ctx context.Context, env *Env) []postgresConf {
 		}
 	}
 	return out
-}
-
-// parsePostgresConf reads the settings Cordon needs from postgresql.conf
-// (PostgreSQL docs §20.1.2: "name = value", "#" comments, values optionally
-// single-quoted; the last occurrence wins).
-func parsePostgresConf(data []byte) postgresConf {
-	var c postgresConf
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		name, value, ok := strings.Cut(line, "=")
-		if !ok {
-			// "name value" is also accepted by PostgreSQL
-			name, value, ok = strings.Cut(line, " ")
-			if !ok {
-				continue
-			}
-		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		value = strings.TrimSpace(value)
-		if strings.HasPrefix(value, "'") {
-			if end := strings.Index(value[1:], "'"); end >= 0 {
-				value = value[1 : end+1]
-			}
-		} else if i := strings.IndexByte(value, '#'); i >= 0 {
-			value = strings.TrimSpace(value[:i])
-		}
-		switch name {
-		case "data_directory":
-			c.dataDirectory = value
-		case "log_directory":
-			c.logDirectory = value
-		case "hba_file":
-			c.hbaFile = value
-		case "ident_file":
-			c.identFile = value
-		}
-	}
-	return c
 }
 
 // postgresLogDirs returns the log directories named by the clusters'

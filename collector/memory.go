@@ -47,17 +47,17 @@ func collectMemory(ctx context.Context, env *Env) error {
 		env.Note("--memory none: no process memory dumped")
 		return nil
 	}
-	procs, err := scanProcesses(ctx, env)
-	if err != nil && len(procs) == 0 {
-		return fmt.Errorf("listing processes: %w", err)
+	pass := env.volatilePass(ctx)
+	if pass.Err != nil {
+		return pass.Err
 	}
-	self := os.Getpid()
+	procs := pass.identities()
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	dumped, procsDumped := int64(0), 0
 	for _, p := range procs {
-		if p.PID == self || !env.chosen(p, env.Opts.Memory == MemoryAll) {
+		if !env.chosen(p, env.Opts.Memory == MemoryAll) {
 			continue
 		}
 		if p.Exe == "" && len(env.Opts.TargetPIDs) == 0 {

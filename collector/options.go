@@ -38,12 +38,20 @@ type Options struct {
 	TargetPIDs []int
 
 	// Files (issue 4).
-	CollectShadow    bool
-	TimelineRoots    []string
-	TimelineMaxFiles int
-	TimelineBudget   time.Duration
-	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
-	BinariesMax      int64 // cap on all bytes the binaries source hashes
+	CollectShadow bool
+	// CollectCredentials copies credential files (.git-credentials, .pgpass,
+	// private keys, …); without it they are recorded by presence only.
+	CollectCredentials bool
+	EtcMax             int64 // cap on all bytes of /etc copied by the etc source
+	VarLogMax          int64 // cap on all bytes copied by the var-log source
+	TimelineRoots      []string
+	TimelineMaxFiles   int
+	TimelineBudget     time.Duration
+	TimelineHashMax    int64 // cap on bytes hashed per file in the timeline
+	BinariesMax        int64 // cap on all bytes the binaries source hashes
+	ExeHashMax         int64 // cap on all bytes hashed of running executables (process-files)
+	SweepBudget        time.Duration
+	SweepMaxFiles      int
 
 	// Build artifacts (issue 17): directories of build outputs to hash,
 	// whether to copy them, and a cap on the bytes read.
@@ -58,6 +66,7 @@ type Options struct {
 	PcapFiles  []string
 	// BodyFiles are bodyfiles other tools made (imports.go).
 	BodyFiles []string
+	PcapMax   int64 // cap on one --pcap file
 	// CaptureLead delays every other source after the background ones
 	// started: capture first, watch, then snapshot.
 	CaptureLead time.Duration
@@ -81,8 +90,14 @@ func DefaultOptions() Options {
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
 		ArtifactsMax:     4 << 30,
+		EtcMax:           64 << 20,
+		VarLogMax:        1 << 30,
+		ExeHashMax:       2 << 30,
+		SweepBudget:      120 * time.Second,
+		SweepMaxFiles:    3_000_000,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
+		PcapMax:          4 << 30,
 	}
 }
 
@@ -105,11 +120,17 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.NoPriorityLowering, "no-nice", o.NoPriorityLowering, "keep normal CPU and I/O priority")
 
 	fs.BoolVar(&o.CollectShadow, "shadow", o.CollectShadow, "also collect /etc/shadow and /etc/gshadow")
+	fs.BoolVar(&o.CollectCredentials, "credentials", o.CollectCredentials, "also copy credential files (.git-credentials, .pgpass, .netrc, private keys, …): without it their presence and metadata only")
+	fs.Var(newSizeValue(&o.VarLogMax), "var-log-max", "cap on all bytes copied from the rest of /var/log by the var-log source")
+	fs.Var(newSizeValue(&o.EtcMax), "etc-max", "cap on all bytes copied from /etc and /usr/local/etc by the etc source")
 	fs.StringSliceVar(&o.TimelineRoots, "timeline-root", o.TimelineRoots, "directory the file timeline walks (repeatable)")
 	fs.IntVar(&o.TimelineMaxFiles, "timeline-max-files", o.TimelineMaxFiles, "cap on files recorded by the file timeline")
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
 	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
+	fs.DurationVar(&o.SweepBudget, "sweep-budget", o.SweepBudget, "time budget of the sweep (SUID/SGID, capabilities, world-writable, unowned, hidden files)")
+	fs.IntVar(&o.SweepMaxFiles, "sweep-max-files", o.SweepMaxFiles, "cap on files the sweep visits")
+	fs.Var(newSizeValue(&o.ExeHashMax), "exe-hash-max", "cap on all bytes hashed of the running processes' executables (each file once)")
 
 	fs.StringArrayVar(&o.Artifacts, "artifacts", o.Artifacts, "hash the build outputs under this directory, and copy the in-toto/SLSA provenance files there (repeatable)")
 	fs.BoolVar(&o.ArtifactsCopy, "artifacts-copy", o.ArtifactsCopy, "copy the --artifacts files too, each up to --max-file-size")
@@ -118,7 +139,8 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
-	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file, a path on the machine running the collector (repeatable; works with --root)")
+	fs.Var(newSizeValue(&o.PcapMax), "pcap-max", "cap on each --pcap file (the live capture's is --capture-max)")
 	fs.StringSliceVar(&o.BodyFiles, "bodyfile", o.BodyFiles, "add a bodyfile another tool made of this host (fls -m of its disk image, UAC's bodyfile.txt; repeatable)")
 	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
 	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")

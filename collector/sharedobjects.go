@@ -117,16 +117,6 @@ func parsePreload(data []byte) []string {
 	return out
 }
 
-// environValue returns one variable of a NUL-separated environment.
-func environValue(environ []byte, name string) string {
-	for _, kv := range bytes.Split(environ, []byte{0}) {
-		if v, ok := bytes.CutPrefix(kv, []byte(name+"=")); ok {
-			return string(v)
-		}
-	}
-	return ""
-}
-
 // preloaded reports whether the mapped path is one of the names (a path,
 // or a bare name the dynamic linker searched for).
 func preloaded(mapped string, names []string) bool {
@@ -150,10 +140,11 @@ func mapsDev(s string) (uint64, bool) {
 }
 
 func collectSharedObjects(ctx context.Context, env *Env) error {
-	procs, err := scanProcesses(ctx, env)
-	if err != nil && len(procs) == 0 {
-		return fmt.Errorf("listing processes: %w", err)
+	pass := env.volatilePass(ctx)
+	if pass.Err != nil {
+		return fmt.Errorf("listing processes: %w", pass.Err)
 	}
+	procs := pass.identities()
 	var hostPreload []string
 	if b, err := readHostFile(ctx, env, "/etc/ld.so.preload", maxPreloadBytes); err == nil {
 		hostPreload = parsePreload(b)

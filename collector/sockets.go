@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -33,161 +32,90 @@ var netFiles = []string{"tcp", "tcp6", "udp", "udp6", "raw", "raw6", "unix"}
 
 const maxNetFile = 64 << 20
 
-// netnsInfo is one network namespace: its inode and the processes in it.
-type netnsInfo struct {
-	Inode  uint64 `json:"inode"`
-	PIDs   []int  `json:"pids"`
-	Reader int    `json:"read_through_pid,omitempty"`
-	Error  string `json:"error,omitempty"`
-}
-
 func collectSockets(ctx context.Context, env *Env) error {
-	pids, err := listPIDs(env.ProcRoot)
-	if err != nil {
-		return fmt.Errorf("listing %s: %w", env.ProcRoot, err)
+	pass := env.volatilePass(ctx)
+	if pass.Err != nil {
+		return pass.Err
 	}
-	holders := map[uint64][]snapshot.Holder{}
-	nsByInode := map[uint64]*netnsInfo{}
-	var nsOrder []uint64
-	fdErrors := 0
-	var firstFDErr error
-	for _, pid := range pids {
-		if ctx.Err() != nil {
-			env.Errorf(env.ProcRoot, "socket owners cut by the deadline")
-			break
-		}
-		st, err := readStat(ctx, env, pid)
-		if err != nil {
-			continue // vanished; recorded by the processes source
-		}
-		if l, err := os.Readlink(env.procPath(pid, "ns", "net")); err == nil {
-			if ino, err := nsInode(l); err == nil {
-				ns := nsByInode[ino]
-				if ns == nil {
-					ns = &netnsInfo{Inode: ino}
-					nsByInode[ino] = ns
-					nsOrder = append(nsOrder, ino)
-				}
-				ns.PIDs = append(ns.PIDs, pid)
-			}
-		}
-		fdDir := env.procPath(pid, "fd")
-		names, err := readDirNames(fdDir)
-		if err != nil {
-			if !gone(err) {
-				fdErrors++
-				if fdErrors == 1 {
-					firstFDErr = err
-				}
-			}
-			continue
-		}
-		for _, n := range names {
-			l, err := os.Readlink(fdDir + "/" + n)
-			if err != nil || !strings.HasPrefix(l, "socket:[") {
-				continue
-			}
-			ino, err := nsInode(l)
-			fd, ferr := strconv.Atoi(n)
-			if err != nil || ferr != nil {
-				continue
-			}
-			holders[ino] = append(holders[ino], snapshot.Holder{PID: pid, FD: fd, Comm: st.Comm, StartTicks: st.StartTicks})
-		}
+	if pass.Cut != "" {
+		env.Errorf(env.ProcRoot, "%s", pass.Cut)
 	}
-	if fdErrors > 0 {
-		env.Errorf(env.ProcRoot, "the fds of %d processes could not be read, so their sockets have no owner (first: %v)", fdErrors, firstFDErr)
-	}
-	if len(nsOrder) == 0 {
-		// No process's namespace readable: read our own view.
-		nsOrder = append(nsOrder, 0)
-		nsByInode[0] = &netnsInfo{Error: "no process's network namespace could be read: /proc/net of the collector's own namespace"}
+	if pass.fdErrors > 0 {
+		env.Errorf(env.ProcRoot, "the fds of %d processes could not be read, so their sockets have no owner (first: %v)", pass.fdErrors, pass.firstFDErr)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	total, listening := 0, 0
-	for _, ino := range nsOrder {
-		ns := nsByInode[ino]
-		readers := ns.PIDs
-		if ino == 0 {
-			readers = []int{0}
+	for _, t := range pass.Tables {
+		if t.Err != nil {
+			env.Missing(t.HostPath, nil, fmt.Errorf("network namespace %d: %w", t.NS, t.Err))
+			continue
 		}
-		for _, file := range netFiles {
-			if ctx.Err() != nil {
-				break
+		name := snapshot.NetNSEntry(uint64(t.NS), t.File)
+		meta := bundle.EntryMeta{Name: name, HostPath: t.HostPath, ReadAt: t.ReadAt}
+		if len(t.Data) == maxNetFile {
+			meta.Truncated = true
+			meta.Note = fmt.Sprintf("cut at %d bytes", maxNetFile)
+		}
+		if _, err := env.AddBytes(meta, t.Data); err != nil {
+			return err
+		}
+		socks, bad := ParseNetFile(t.File, t.Data)
+		for _, b := range bad {
+			env.Errorf(t.HostPath, "%s", b)
+		}
+		for _, s := range socks {
+			s.NetNS = t.NS
+			s.ObservedAt = t.ReadAt
+			s.Holders = pass.holders[s.Inode]
+			if s.Listening {
+				listening++
 			}
-			data, pid, hostPath, err := readNetFile(ctx, env, readers, file)
-			if err != nil {
-				env.Missing(hostPath, nil, fmt.Errorf("network namespace %d: %w", ino, err))
-				continue
-			}
-			ns.Reader = pid
-			observed := env.Now().UTC()
-			name := snapshot.NetNSEntry(uint64(ino), file)
-			meta := bundle.EntryMeta{Name: name, HostPath: hostPath, ReadAt: env.Now().UTC()}
-			if len(data) == maxNetFile {
-				meta.Truncated = true
-				meta.Note = fmt.Sprintf("cut at %d bytes", maxNetFile)
-			}
-			if _, err := env.AddBytes(meta, data); err != nil {
+			total++
+			if err := enc.Encode(s); err != nil {
 				return err
 			}
-			socks, bad := ParseNetFile(file, data)
-			for _, b := range bad {
-				env.Errorf(hostPath, "%s", b)
-			}
-			for _, s := range socks {
-				s.NetNS = ino
-				s.ObservedAt = observed
-				s.Holders = holders[s.Inode]
-				if s.Listening {
-					listening++
-				}
-				total++
-				if err := enc.Encode(s); err != nil {
-					return err
-				}
-			}
 		}
 	}
-	if _, err := env.AddBytes(bundle.EntryMeta{Name: snapshot.SocketsEntry, ReadAt: env.Now().UTC()}, buf.Bytes()); err != nil {
+	if _, err := env.AddBytes(bundle.EntryMeta{Name: snapshot.SocketsEntry, ReadAt: pass.Finished}, buf.Bytes()); err != nil {
 		return err
 	}
-	nsList := make([]*netnsInfo, 0, len(nsOrder))
-	for _, ino := range nsOrder {
-		nsList = append(nsList, nsByInode[ino])
-	}
-	if _, err := env.AddJSON("net/namespaces.json", nsList); err != nil {
+	if _, err := env.AddJSON("net/namespaces.json", pass.Namespaces); err != nil {
 		return err
 	}
-	env.Note("%d sockets (%d listening) in %d network namespaces; fds of %d processes unreadable", total, listening, len(nsOrder), fdErrors)
+	env.Note("%d sockets (%d listening) in %d network namespaces; fds of %d processes unreadable", total, listening, len(pass.Namespaces), pass.fdErrors)
 	return nil
 }
 
 // readNetFile reads /proc/PID/net/FILE through the first process of the
-// namespace that is still there (pid 0: /proc/net, our own namespace).
-func readNetFile(ctx context.Context, env *Env, pids []int, file string) ([]byte, int, string, error) {
-	var last error
-	hostPath := ""
+// namespace that is still there (pid 0: /proc/net, our own namespace),
+// trying at most 16 processes. The raw bytes are kept as the entry and
+// parsed here (ParseNetFile): procfs's NetTCP and the like read the file
+// again on their own and fail the whole table on one odd line, and the
+// parsed rows must be those of the stored copy, line for line.
+func readNetFile(ctx context.Context, env *Env, pids []int, file string) netTable {
+	t := netTable{File: file}
 	for i, pid := range pids {
 		if i >= 16 {
 			break
 		}
-		hostPath = env.ProcRoot + "/net/" + file
+		t.HostPath = env.ProcRoot + "/net/" + file
 		if pid != 0 {
-			hostPath = env.procPath(pid, "net", file)
+			t.HostPath = env.procPath(pid, "net", file)
 		}
-		data, _, err := ReadSmall(ctx, hostPath, maxNetFile)
+		t.ReadAt = env.Now().UTC()
+		data, _, err := ReadSmall(ctx, t.HostPath, maxNetFile)
 		if err == nil {
-			return data, pid, hostPath, nil
+			t.Data, t.Reader, t.Err = data, pid, nil
+			return t
 		}
-		last = err
+		t.Err = err
 		if !gone(err) {
 			break
 		}
 	}
-	return nil, 0, hostPath, last
+	return t
 }
 
 // tcpStates are the kernel's TCP states (include/net/tcp_states.h).

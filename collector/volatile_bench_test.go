@@ -21,7 +21,7 @@ import (
 func BenchmarkVolatileCollect(b *testing.B) {
 	testenv.NeedRoot(b)
 	sleep := testenv.NeedTool(b, "sleep")
-	helper := volHelper(b)
+	helper := helperBinary(b)
 	self, err := os.Executable()
 	if err != nil {
 		b.Fatal(err)
@@ -30,7 +30,7 @@ func BenchmarkVolatileCollect(b *testing.B) {
 	bin := filepath.Join(dir, "mysql")
 	data, _ := os.ReadFile(helper)
 	os.WriteFile(bin, data, 0o755)
-	suspect, _ := volStart(b, bin, "alloc", "256")
+	suspect, _ := startReady(b, bin, "alloc", "256")
 	os.Remove(bin)
 	for _, n := range []int{100, 1000, 3000} {
 		b.Run(fmt.Sprintf("procs=%d", n), func(b *testing.B) {
@@ -71,15 +71,15 @@ func BenchmarkVolatileCollect(b *testing.B) {
 // is incompressible: real memory lies between.
 func BenchmarkVolatileMemoryDump(b *testing.B) {
 	testenv.NeedRoot(b)
-	helper := volHelper(b)
+	helper := helperBinary(b)
 	for _, fill := range []string{"sparse", "random"} {
 		b.Run("fill="+fill, func(b *testing.B) { volBenchDump(b, helper, fill) })
 	}
 }
 
 func volBenchDump(b *testing.B, helper, fill string) {
-	cmd, _ := volStart(b, helper, "alloc", "1024", fill)
-	opts := volOptions()
+	cmd, _ := startReady(b, helper, "alloc", "1024", fill)
+	opts := testOptions()
 	opts.TargetPIDs = []int{cmd.Process.Pid}
 	opts.MaxMemory = 4 << 30
 	opts.MaxMemoryPerProc = 2 << 30
@@ -87,7 +87,7 @@ func volBenchDump(b *testing.B, helper, fill string) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var sink discardCounter
-		st := volCollectTo(b, &sink, opts, "memory")
+		st := collectTo(b, &sink, opts, "memory").Sources
 		if st[0].Status != "ok" || st[0].Bytes < 1<<30 {
 			b.Fatalf("memory source %s, %d bytes: want ok and at least 1 GiB", st[0].Status, st[0].Bytes)
 		}

@@ -2,25 +2,47 @@ package collector
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
 
+// TestVolatileParseStat reads stat files of a fixture /proc through
+// readStat (procfs): comm may hold spaces and parentheses (it ends at the
+// last ')'); a malformed file is an error, never a panic.
 func TestVolatileParseStat(t *testing.T) {
-	// comm may hold spaces and parentheses: it ends at the last ')'.
-	line := "4300 (my) (miner) S 4242 4300 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 3 0 12000 1000000 512 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
-	s, err := parseStat([]byte(line))
+	proc := t.TempDir()
+	write := func(pid int, line string) {
+		dir := filepath.Join(proc, strconv.Itoa(pid))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(4300, "4300 (my) (miner) S 4242 4300 4242 0 -1 4194560 100 0 0 0 250 30 0 0 20 0 3 0 12000 1000000 512 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n")
+	env := NewEnv(testOptions(), nil)
+	env.ProcRoot = proc
+	s, err := readStat(context.Background(), env, 4300)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Comm != "my) (miner" || s.State != "S" || s.PPID != 4242 || s.UTime != 250 || s.STime != 30 || s.Threads != 3 || s.StartTicks != 12000 || s.RSSPages != 512 {
 		t.Errorf("%+v", s)
 	}
-	for _, bad := range []string{"", "12 (x", "12 (x) S 1 2"} {
-		if _, err := parseStat([]byte(bad)); err == nil {
-			t.Errorf("parseStat(%q): no error", bad)
+	for i, bad := range []string{"", "12 (x", "12 (x) S 1 2", "12 (x)", "12 (x)\n"} {
+		write(5000+i, bad)
+		if _, err := readStat(context.Background(), env, 5000+i); err == nil {
+			t.Errorf("stat %q: no error", bad)
 		}
+	}
+	if _, err := readStat(context.Background(), env, 6000); !gone(err) {
+		t.Errorf("stat of a PID absent from /proc: %v, want not-exist", err)
 	}
 }
 
@@ -150,9 +172,12 @@ func FuzzVolatileParseNetFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file string, data []byte) {
 		ParseNetFile(file, data)
 		ParseMaps(data)
-		parseStat(data)
+		parseStatusIDs(data)
 		gnuBuildID(data, binary.LittleEndian)
 		elfFacts(bytes.NewReader(data), int64(len(data)))
 		ParseNeighbours(data)
+		parseModuleSignature(data)
+		parseProcModules(data)
+		parseModulesDep(data)
 	})
 }

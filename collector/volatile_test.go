@@ -1,11 +1,9 @@
 package collector
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
@@ -22,217 +20,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
-
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/snapshot"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
-// volBundle is a bundle read back: entries by name, and the manifest.
-type volBundle struct {
-	entries  map[string][]byte
-	manifest bundle.Manifest
-	statuses []bundle.SourceStatus
-}
-
-var (
-	volHelperOnce sync.Once
-	volHelperPath string
-	volHelperErr  error
-)
-
-// volHelper builds testdata/volhelper once per test binary.
-func volHelper(t testing.TB) string {
-	t.Helper()
-	volHelperOnce.Do(func() {
-		// One directory per test process; those of finished test
-		// processes are removed here (there is no TestMain to clean up).
-		old, _ := filepath.Glob(filepath.Join(os.TempDir(), "cordon-volhelper-*"))
-		for _, d := range old {
-			pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "cordon-volhelper-"))
-			if err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
-				os.RemoveAll(d)
-			}
-		}
-		dir := filepath.Join(os.TempDir(), "cordon-volhelper-"+strconv.Itoa(os.Getpid()))
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			volHelperErr = err
-			return
-		}
-		os.Chmod(dir, 0o755)
-		volHelperPath = filepath.Join(dir, "volhelper")
-		out, err := exec.Command("go", "build", "-o", volHelperPath, "./testdata/volhelper").CombinedOutput()
-		if err != nil {
-			volHelperErr = err
-			t.Logf("go build: %s", out)
-		}
-	})
-	if volHelperErr != nil {
-		t.Fatalf("building the helper: %v", volHelperErr)
-	}
-	return volHelperPath
-}
-
-// volStart starts a helper (or any command) and waits for its "ready X" line.
-func volStart(t testing.TB, name string, args ...string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(out).ReadString('\n')
-		line <- s
-	}()
-	select {
-	case s := <-line:
-		f := strings.Fields(s)
-		if len(f) != 2 || f[0] != "ready" {
-			t.Fatalf("%s %v: got %q, want ready", name, args, s)
-		}
-		return cmd, f[1]
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s %v did not get ready", name, args)
-	}
-	return nil, ""
-}
-
-func volOptions() Options {
-	o := DefaultOptions()
-	o.ProbeHiddenPIDs = true
-	return o
-}
-
-// volCollect runs the named sources into a real bundle and reads it back.
-func volCollect(t testing.TB, opts Options, names ...string) *volBundle {
-	t.Helper()
-	var out bytes.Buffer
-	volCollectTo(t, &out, opts, names...)
-	return volRead(t, &out)
-}
-
-func volCollectTo(t testing.TB, out io.Writer, opts Options, names ...string) []bundle.SourceStatus {
-	_, key, err := bundle.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := bundle.NewWriter(out, bundle.Options{Key: key, Ephemeral: true, EvidenceID: "vol-test", Collector: "volatile_test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := NewEnv(opts, w)
-	var srcs []Source
-	for _, n := range names {
-		s, ok := Lookup(n)
-		if !ok {
-			t.Fatalf("no source %q", n)
-		}
-		srcs = append(srcs, s)
-	}
-	st := Run(context.Background(), env, srcs)
-	if _, err := w.Close(bundle.Custody{EvidenceID: "vol-test", Sources: st, Errors: env.Errors()}); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
-func volRead(t testing.TB, r io.Reader) *volBundle {
-	t.Helper()
-	zr, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(64<<20), zstd.WithDecoderMaxMemory(1<<30))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
-	b := &volBundle{entries: map[string][]byte{}}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("reading the bundle: %v", err)
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.entries[h.Name] = data
-	}
-	if err := json.Unmarshal(b.entries[bundle.ManifestName], &b.manifest); err != nil {
-		t.Fatalf("manifest: %v", err)
-	}
-	b.statuses = b.manifest.Custody.Sources
-	for _, s := range b.statuses {
-		t.Logf("source %-12s %-8s entries=%d errors=%d %s", s.Name, s.Status, s.Entries, s.Errors, s.Detail)
-	}
-	for _, e := range b.manifest.Custody.Errors {
-		t.Logf("error %s: %s %s", e.Source, e.HostPath, e.Error)
-	}
-	return b
-}
-
-func volJSONL[T any](t testing.TB, b *volBundle, name string) []T {
-	t.Helper()
-	data, ok := b.entries[name]
-	if !ok {
-		t.Fatalf("bundle has no %s", name)
-	}
-	var out []T
-	for i, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-		if len(line) == 0 {
-			continue
-		}
-		var v T
-		if err := json.Unmarshal(line, &v); err != nil {
-			t.Fatalf("%s line %d: %v", name, i+1, err)
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-func volProc(procs []snapshot.Process, pid int) *snapshot.Process {
-	for i := range procs {
-		if procs[i].PID == pid {
-			return &procs[i]
-		}
-	}
-	return nil
-}
-
-func volMarker(t testing.TB) string {
-	var r [12]byte
-	rand.Read(r[:])
-	return "CORDON-MARKER-" + hex.EncodeToString(r[:])
-}
-
-func volStatus(t testing.TB, b *volBundle, name string) bundle.SourceStatus {
-	t.Helper()
-	for _, s := range b.statuses {
-		if s.Name == name {
-			return s
-		}
-	}
-	t.Fatalf("no status for source %s", name)
-	return bundle.SourceStatus{}
-}
-
 // TestVolatileDeletedBinary is the incident's case: a process runs from a
 // binary that was deleted; the bundle must hold the byte-identical binary
 // and, from its memory, the marker it keeps in its heap.
 func TestVolatileDeletedBinary(t *testing.T) {
 	testenv.NeedRoot(t)
-	helper := volHelper(t)
+	helper := helperBinary(t)
 	orig, err := os.ReadFile(helper)
 	if err != nil {
 		t.Fatal(err)
@@ -243,19 +42,19 @@ func TestVolatileDeletedBinary(t *testing.T) {
 	if err := os.WriteFile(bin, orig, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	marker := volMarker(t)
-	cmd, _ := volStart(t, bin, "marker", marker)
+	marker := randomMarker(t)
+	cmd, _ := startReady(t, bin, "marker", marker)
 	if err := os.Remove(bin); err != nil {
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
-	opts := volOptions()
+	opts := testOptions()
 	opts.SuspectDirs = []string{"/nonexistent-suspect-dir"} // suspect because deleted, not because of /tmp
 	opts.TargetPIDs = []int{pid}
-	b := volCollect(t, opts, "processes", "executables", "memory")
+	b := collect(t, opts, "processes", "executables", "memory")
 
-	procs := volJSONL[snapshot.Process](t, b, snapshot.ProcessesEntry)
-	p := volProc(procs, pid)
+	procs := jsonl[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	p := findProc(procs, pid)
 	if p == nil {
 		t.Fatalf("process %d not in %s", pid, snapshot.ProcessesEntry)
 	}
@@ -266,7 +65,7 @@ func TestVolatileDeletedBinary(t *testing.T) {
 	if p.PPID != os.Getpid() {
 		t.Errorf("ppid %d, want %d", p.PPID, os.Getpid())
 	}
-	if volProc(procs, os.Getpid()) == nil {
+	if findProc(procs, os.Getpid()) == nil {
 		t.Errorf("the parent %d is not recorded", os.Getpid())
 	}
 
@@ -286,7 +85,7 @@ func TestVolatileDeletedBinary(t *testing.T) {
 	if rec == nil || rec.SHA256 != hex.EncodeToString(want[:]) || rec.Original == nil || !strings.HasSuffix(rec.Original.Link, " (deleted)") {
 		t.Errorf("manifest record of the binary: %+v", rec)
 	}
-	xs := volJSONL[snapshot.Executable](t, b, snapshot.ExecutablesEntry)
+	xs := jsonl[snapshot.Executable](t, b, snapshot.ExecutablesEntry)
 	found := false
 	for _, x := range xs {
 		if x.PID == pid && x.Kind == "exe" {
@@ -348,12 +147,12 @@ func TestVolatileDeletedBinary(t *testing.T) {
 	// its binary is deleted.
 	opts.TargetPIDs = nil
 	env := NewEnv(opts, nil)
-	ids, err := scanProcesses(context.Background(), env)
-	if err != nil {
-		t.Fatal(err)
+	pass := env.volatilePass(context.Background())
+	if pass.Err != nil {
+		t.Fatal(pass.Err)
 	}
 	chosen := false
-	for _, id := range ids {
+	for _, id := range pass.identities() {
 		if id.PID == pid {
 			chosen = env.chosen(id, false)
 		}
@@ -470,7 +269,7 @@ func TestVolatileProcessesMatchProc(t *testing.T) {
 	}
 	// An orphan: its parent shell exits at once, and it is re-parented to
 	// init or a subreaper.
-	helper := volHelper(t)
+	helper := helperBinary(t)
 	sh := testenv.NeedTool(t, "sh")
 	shOut, err := exec.Command(sh, "-c", `"$0" marker orphan >/dev/null 2>&1 & echo $!`, helper).Output()
 	if err != nil {
@@ -490,9 +289,9 @@ func TestVolatileProcessesMatchProc(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	before := read()
-	b := volCollect(t, volOptions(), "processes")
+	b := collect(t, testOptions(), "processes", "hidden-pids")
 	after := read()
-	procs := volJSONL[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	procs := jsonl[snapshot.Process](t, b, snapshot.ProcessesEntry)
 	byPID := map[int]snapshot.Process{}
 	for _, p := range procs {
 		byPID[p.PID] = p
@@ -573,7 +372,7 @@ func TestVolatileSockets(t *testing.T) {
 	testenv.NeedRoot(t)
 	ss := testenv.NeedTool(t, "ss")
 	ipTool := testenv.NeedTool(t, "ip")
-	helper := volHelper(t)
+	helper := helperBinary(t)
 	ns := "cordonvol" + strconv.Itoa(os.Getpid())
 	if out, err := exec.Command(ipTool, "netns", "add", ns).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add: %v %s", err, out)
@@ -581,10 +380,10 @@ func TestVolatileSockets(t *testing.T) {
 	t.Cleanup(func() { exec.Command(ipTool, "netns", "del", ns).Run() })
 	exec.Command(ipTool, "-n", ns, "link", "set", "lo", "up").Run()
 
-	tcpLo, tcpPort := volStart(t, helper, "listen", "tcp", "127.0.0.1:0")
-	udpAny, udpPort := volStart(t, helper, "listen", "udp4", "0.0.0.0:0")
-	tcp6Any, tcp6Port := volStart(t, helper, "listen", "tcp6", "[::]:0")
-	nsTCP, nsPort := volStart(t, ipTool, "netns", "exec", ns, helper, "listen", "tcp4", "0.0.0.0:0")
+	tcpLo, tcpPort := startReady(t, helper, "listen", "tcp", "127.0.0.1:0")
+	udpAny, udpPort := startReady(t, helper, "listen", "udp4", "0.0.0.0:0")
+	tcp6Any, tcp6Port := startReady(t, helper, "listen", "tcp6", "[::]:0")
+	nsTCP, nsPort := startReady(t, ipTool, "netns", "exec", ns, helper, "listen", "tcp4", "0.0.0.0:0")
 
 	ssHost, err := exec.Command(ss, "-tanupH").CombinedOutput()
 	if err != nil {
@@ -609,15 +408,15 @@ func TestVolatileSockets(t *testing.T) {
 		}
 	}
 
-	b := volCollect(t, volOptions(), "sockets")
-	socks := volJSONL[snapshot.Socket](t, b, snapshot.SocketsEntry)
+	b := collect(t, testOptions(), "sockets")
+	socks := jsonl[snapshot.Socket](t, b, snapshot.SocketsEntry)
 	nsLink, err := os.Readlink("/proc/" + strconv.Itoa(nsTCP.Process.Pid) + "/ns/net")
 	if err != nil {
 		t.Fatal(err)
 	}
-	nsIno, _ := nsInode(nsLink)
+	nsIno, _ := bracketInode(nsLink)
 	selfLink, _ := os.Readlink("/proc/self/ns/net")
-	selfIno, _ := nsInode(selfLink)
+	selfIno, _ := bracketInode(selfLink)
 	if nsIno == selfIno {
 		t.Fatalf("the helper is not in its own network namespace")
 	}
@@ -700,8 +499,8 @@ func (s *volKillSink) Add(meta bundle.EntryMeta, r io.Reader, size int64) (bundl
 // dumped, and another before it is read. Neither is a crash; both are recorded.
 func TestVolatileExitMidCollection(t *testing.T) {
 	testenv.NeedRoot(t)
-	helper := volHelper(t)
-	cmd, _ := volStart(t, helper, "alloc", "64")
+	helper := helperBinary(t)
+	cmd, _ := startReady(t, helper, "alloc", "64")
 	pid := cmd.Process.Pid
 	var out bytes.Buffer
 	_, key, _ := bundle.GenerateKey()
@@ -709,18 +508,18 @@ func TestVolatileExitMidCollection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := volOptions()
+	opts := testOptions()
 	opts.TargetPIDs = []int{pid}
 	env := NewEnv(opts, &volKillSink{Sink: w, cmd: cmd, name: "memory/" + strconv.Itoa(pid) + "/core"})
-	st := Run(context.Background(), env, []Source{volSource(t, "memory")})
+	st := Run(context.Background(), env, []Source{sourceNamed(t, "memory")}).Sources
 	if _, err := w.Close(bundle.Custody{EvidenceID: "vol-exit", Sources: st, Errors: env.Errors()}); err != nil {
 		t.Fatal(err)
 	}
-	b := volRead(t, &out)
-	if s := volStatus(t, b, "memory"); s.Status == "error" || s.Status == "timeout" {
+	b := readBundle(t, &out)
+	if s := sourceStatus(t, b, "memory"); s.Status == bundle.SourceError || s.Status == bundle.SourceTimeout {
 		t.Fatalf("memory source %s: %s", s.Status, s.Detail)
 	}
-	idx := volJSONL[snapshot.MemoryDump](t, b, snapshot.MemoryIndexEntry)
+	idx := jsonl[snapshot.MemoryDump](t, b, snapshot.MemoryIndexEntry)
 	if len(idx) != 1 || idx[0].PID != pid {
 		t.Fatalf("memory index %+v", idx)
 	}
@@ -739,18 +538,10 @@ func TestVolatileExitMidCollection(t *testing.T) {
 
 	// A PID that is gone before it is read is recorded as vanished.
 	ids := readIDNames(context.Background(), env)
-	p := readProcess(context.Background(), env.For("processes"), pid, ids, time.Now())
+	p, _ := readProcessPID(context.Background(), env.For("processes"), pid, ids, time.Now())
 	if p.Status != snapshot.StatusVanished || p.Errors["stat"] == "" {
 		t.Errorf("exited process: status %q errors %v, want vanished", p.Status, p.Errors)
 	}
-}
-
-func volSource(t testing.TB, name string) Source {
-	s, ok := Lookup(name)
-	if !ok {
-		t.Fatalf("no source %s", name)
-	}
-	return s
 }
 
 // TestVolatileChurn runs the volatile sources while hundreds of short
@@ -780,11 +571,11 @@ func TestVolatileChurn(t *testing.T) {
 			}
 		}()
 	}
-	opts := volOptions()
+	opts := testOptions()
 	opts.TargetPIDs = []int{os.Getpid()} // executables and memory: none (self is skipped)
-	var b *volBundle
+	var b *testBundle
 	for round := 0; ; round++ {
-		b = volCollect(t, opts, "processes", "sockets", "executables", "memory")
+		b = collect(t, opts, "processes", "sockets", "executables", "memory")
 		mu.Lock()
 		done := n >= 300 || round >= 20
 		mu.Unlock()
@@ -799,11 +590,25 @@ func TestVolatileChurn(t *testing.T) {
 		t.Errorf("only %d processes churned", n)
 	}
 	for _, s := range b.statuses {
-		if s.Status == "error" || s.Status == "timeout" {
+		if s.Status == bundle.SourceError || s.Status == bundle.SourceTimeout {
 			t.Errorf("source %s: %s %s", s.Name, s.Status, s.Detail)
 		}
 	}
-	procs := volJSONL[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	procs := jsonl[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	var sum snapshot.ProcessSummary
+	if err := json.Unmarshal(b.entries[snapshot.ProcessSummaryEntry], &sum); err != nil {
+		t.Fatal(err)
+	}
+	vanished := 0
+	for _, p := range procs {
+		if p.Status == snapshot.StatusVanished {
+			vanished++
+		}
+	}
+	if sum.Vanished != vanished || sum.Read != len(procs) {
+		t.Errorf("summary %+v: %d vanished and %d records in %s", sum, vanished, len(procs), snapshot.ProcessesEntry)
+	}
+	t.Logf("%d vanished of %d", vanished, len(procs))
 	for _, p := range procs {
 		if p.Status == snapshot.StatusOK && (p.Comm == "" || p.StartTicks == 0 && !p.KernelThread && p.PID > 1) {
 			t.Errorf("PID %d ok but comm %q start %d", p.PID, p.Comm, p.StartTicks)
@@ -826,7 +631,7 @@ func TestVolatileFIFO(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	opts := volOptions()
+	opts := testOptions()
 	opts.Root = root
 	env := NewEnv(opts, nil).For("processes")
 	done := make(chan struct{})
@@ -853,12 +658,12 @@ func TestVolatileFIFO(t *testing.T) {
 		t.Errorf("host facts errors do not name the FIFO: %v", facts.Errors)
 	}
 
-	helper := volHelper(t)
-	cmd, fd := volStart(t, helper, "fifo", filepath.Join(t.TempDir(), "planted"))
-	live := volOptions()
+	helper := helperBinary(t)
+	cmd, fd := startReady(t, helper, "fifo", filepath.Join(t.TempDir(), "planted"))
+	live := testOptions()
 	live.TargetPIDs = []int{cmd.Process.Pid}
-	b := volCollect(t, live, "executables")
-	xs := volJSONL[snapshot.Executable](t, b, snapshot.ExecutablesEntry)
+	b := collect(t, live, "executables")
+	xs := jsonl[snapshot.Executable](t, b, snapshot.ExecutablesEntry)
 	found := false
 	for _, x := range xs {
 		if x.PID == cmd.Process.Pid && x.Kind == "fd" && strconv.Itoa(x.FD) == fd {
@@ -889,7 +694,7 @@ func unixMkfifo(path string) error { return syscall.Mkfifo(path, 0o600) }
 // what it could not, and why.
 func TestVolatileUnprivileged(t *testing.T) {
 	testenv.NeedRoot(t)
-	helper := volHelper(t)
+	helper := helperBinary(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -909,7 +714,7 @@ func TestVolatileUnprivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	marker := volMarker(t)
+	marker := randomMarker(t)
 	hcmd := exec.Command(helper, "marker", marker)
 	hcmd.SysProcAttr = nobody
 	hout, _ := hcmd.StdoutPipe()
@@ -933,18 +738,18 @@ func TestVolatileUnprivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	b := volRead(t, f)
+	b := readBundle(t, f)
 	for _, s := range b.statuses {
-		if s.Status == "error" || s.Status == "timeout" {
+		if s.Status == bundle.SourceError || s.Status == bundle.SourceTimeout {
 			t.Errorf("source %s: %s %s", s.Name, s.Status, s.Detail)
 		}
 	}
-	procs := volJSONL[snapshot.Process](t, b, snapshot.ProcessesEntry)
-	init := volProc(procs, 1)
+	procs := jsonl[snapshot.Process](t, b, snapshot.ProcessesEntry)
+	init := findProc(procs, 1)
 	if init == nil || !strings.Contains(init.Errors["exe"], "permission denied") || init.Exe != "" {
 		t.Errorf("PID 1 read as nobody: %+v; want exe recorded as permission denied", init)
 	}
-	if hp := volProc(procs, hcmd.Process.Pid); hp == nil || hp.Exe != helper || len(hp.UserNames) == 0 || hp.UserNames[0] != "nobody" {
+	if hp := findProc(procs, hcmd.Process.Pid); hp == nil || hp.Exe != helper || len(hp.UserNames) == 0 || hp.UserNames[0] != "nobody" {
 		t.Errorf("own-user helper: %+v", hp)
 	}
 	denied := false
@@ -973,7 +778,7 @@ func TestVolatileCollectChild(t *testing.T) {
 	if os.Getenv("CORDON_VOLATILE_CHILD_NOBODY") != "" && os.Geteuid() == 0 {
 		t.Fatal("the child must not run as root")
 	}
-	opts := volOptions()
+	opts := testOptions()
 	opts.Memory = MemoryAll
 	for _, s := range strings.Split(os.Getenv("CORDON_VOLATILE_CHILD_PIDS"), ",") {
 		n, _ := strconv.Atoi(s)
@@ -984,15 +789,15 @@ func TestVolatileCollectChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	volCollectTo(t, f, opts, "netstate", "processes", "sockets", "executables", "memory", "hostinfo")
+	collectTo(t, f, opts, "netstate", "processes", "sockets", "executables", "memory", "hostinfo")
 }
 
 // TestVolatilePIDReuse: a process whose start time is not the one
 // recorded is another process with the same PID; nothing of it is copied.
 func TestVolatilePIDReuse(t *testing.T) {
 	testenv.NeedRoot(t)
-	helper := volHelper(t)
-	cmd, _ := volStart(t, helper, "marker", volMarker(t))
+	helper := helperBinary(t)
+	cmd, _ := startReady(t, helper, "marker", randomMarker(t))
 	pid := cmd.Process.Pid
 	var out bytes.Buffer
 	_, key, _ := bundle.GenerateKey()
@@ -1000,7 +805,7 @@ func TestVolatilePIDReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := NewEnv(volOptions(), w).For("executables")
+	env := NewEnv(testOptions(), w).For("executables")
 	ctx := context.Background()
 	st, err := readStat(ctx, env, pid)
 	if err != nil {
@@ -1023,54 +828,16 @@ func TestVolatilePIDReuse(t *testing.T) {
 	}
 }
 
-// TestVolatileLowerPriority lowers the priority of a child process (not of
-// the test binary, whose other tests would slow down) and checks every
-// thread's nice value and I/O class there.
-func TestVolatileLowerPriority(t *testing.T) {
-	if os.Getenv("CORDON_VOLATILE_PRIORITY_CHILD") != "" {
-		if err := LowerPriority(); err != nil {
-			t.Fatal(err)
-		}
-		names, err := readDirNames("/proc/self/task")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, n := range names {
-			tid, _ := strconv.Atoi(n)
-			b, err := os.ReadFile("/proc/self/task/" + n + "/stat")
-			if err != nil {
-				continue
-			}
-			s := string(b)
-			nice := strings.Fields(s[strings.LastIndex(s, ")")+2:])[16]
-			if nice != "19" {
-				t.Errorf("thread %d: nice %s, want 19", tid, nice)
-			}
-			r, _, e := syscall.Syscall(syscall.SYS_IOPRIO_GET, 1, uintptr(tid), 0)
-			if e != 0 || r>>13 != 3 {
-				t.Errorf("thread %d: ioprio %#x (%v), want the idle class", tid, r, e)
-			}
-		}
-		return
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestVolatileLowerPriority$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "CORDON_VOLATILE_PRIORITY_CHILD=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestVolatileLowerPriority")) {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-}
-
 // TestVolatileEnvironOptIn: the environment (secrets) only with --environ;
 // --memory none dumps nothing.
 func TestVolatileEnvironOptIn(t *testing.T) {
 	testenv.NeedRoot(t)
 	ctx := context.Background()
 	for _, on := range []bool{false, true} {
-		opts := volOptions()
+		opts := testOptions()
 		opts.CollectEnviron = on
 		env := NewEnv(opts, nil).For("processes")
-		p := readProcess(ctx, env, os.Getpid(), idNames{}, time.Now())
+		p, _ := readProcessPID(ctx, env, os.Getpid(), idNames{}, time.Now())
 		has := false
 		for _, kv := range p.Environ {
 			if strings.HasPrefix(kv, "PATH=") {
@@ -1081,9 +848,9 @@ func TestVolatileEnvironOptIn(t *testing.T) {
 			t.Errorf("--environ %v: environ %d variables, PATH present %v", on, len(p.Environ), has)
 		}
 	}
-	opts := volOptions()
+	opts := testOptions()
 	opts.Memory = MemoryNone
-	b := volCollect(t, opts, "memory")
+	b := collect(t, opts, "memory")
 	for name := range b.entries {
 		if strings.HasPrefix(name, "memory/") {
 			t.Errorf("--memory none wrote %s", name)
@@ -1147,9 +914,9 @@ func TestVolatileHostInfoRoot(t *testing.T) {
 	os.WriteFile(filepath.Join(root, "etc/hostname"), []byte("deadhost\n"), 0o644)
 	os.WriteFile(filepath.Join(root, "etc/machine-id"), []byte("0123456789abcdef0123456789abcdef\n"), 0o644)
 	os.Symlink("/usr/share/zoneinfo/Europe/Paris", filepath.Join(root, "etc/localtime"))
-	opts := volOptions()
+	opts := testOptions()
 	opts.Root = root
-	b := volCollect(t, opts, "hostinfo")
+	b := collect(t, opts, "hostinfo")
 	var f snapshot.HostFacts
 	if err := json.Unmarshal(b.entries[snapshot.HostFactsEntry], &f); err != nil {
 		t.Fatal(err)
@@ -1157,7 +924,7 @@ func TestVolatileHostInfoRoot(t *testing.T) {
 	if f.Hostname != "deadhost" || f.MachineID != "0123456789abcdef0123456789abcdef" || f.TimeZone != "Europe/Paris" || f.Kernel != "" || f.Errors["kernel"] == "" {
 		t.Errorf("facts %+v", f)
 	}
-	if s := volStatus(t, b, "hostinfo"); s.Status != "partial" || s.Errors != 0 {
+	if s := sourceStatus(t, b, "hostinfo"); s.Status != "partial" || s.Errors != 0 {
 		// partial: utmp is missing from the image; the kernel facts are not errors.
 		t.Errorf("hostinfo status %+v", s)
 	}

@@ -43,13 +43,13 @@ func BenchmarkAttestUsrBin(b *testing.B) {
 	env := collector.NewEnv(opts, w)
 	src, _ := collector.Lookup("artifacts")
 	st := collector.Run(context.Background(), env, []collector.Source{src})
-	if _, err := w.Close(bundle.Custody{EvidenceID: "bench-usr-bin", Sources: st}); err != nil {
+	if _, err := w.Close(bundle.Custody{EvidenceID: "bench-usr-bin", Sources: st.Sources, Phases: st.Phases}); err != nil {
 		b.Fatal(err)
 	}
 	f.Close()
 	debs, _ := filepath.Glob("/var/cache/apt/archives/*.deb")
 	fi, _ := os.Stat(bundlePath)
-	b.Logf("bundle: %d bytes (%s); trusted: dpkg md5sums and %d .debs from the apt cache", fi.Size(), st[0].Detail, len(debs))
+	b.Logf("bundle: %d bytes (%s); trusted: dpkg md5sums and %d .debs from the apt cache", fi.Size(), st.Sources[0].Detail, len(debs))
 	b.ResetTimer()
 	var res *Result
 	for i := 0; i < b.N; i++ {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/pglog"
+	"github.com/cordon-forensics/cordon/formats/snapshot"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -39,6 +40,10 @@ var rePGLogName = regexp.MustCompile(`^postgresql-[^/]*\.(log|csv|json)(\.\d+)?(
 func isPostgresLog(e bundle.EntryRecord) bool {
 	if !strings.HasPrefix(e.Name, bundle.FileEntry("/")) {
 		return false
+	}
+	// A log of a running server the collector found from /proc, wherever it lives.
+	if e.Source == snapshot.PostgresSource && strings.HasPrefix(e.Note, snapshot.PostgresLogNote) {
+		return true
 	}
 	base := path.Base(e.Name)
 	if strings.HasSuffix(base, ".conf") || strings.HasSuffix(base, ".pid") || strings.HasSuffix(base, ".opts") {

@@ -8,6 +8,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"os/signal"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -38,11 +40,17 @@ var Version = "0.1.0-dev"
 
 // Exit codes.
 const (
-	exitOK     = 0 // the bundle is complete and signed
-	exitSome   = 1 // the bundle is complete, but a source failed or timed out (see the manifest)
-	exitUsage  = 2 // bad flags: nothing was collected
-	exitOutput = 3 // the bundle could not be written (it may hold a verifiable prefix)
+	exitOK          = 0 // the bundle is complete and signed
+	exitSome        = 1 // the bundle is complete, but a source failed or timed out (see the manifest)
+	exitUsage       = 2 // bad flags: nothing was collected
+	exitOutput      = 3 // the bundle could not be written (it may hold a verifiable prefix)
+	exitInterrupted = 4 // interrupted by a signal: the bundle is signed and its manifest says so (or, if it could not be finalised in time, a verifiable prefix)
 )
+
+// finaliseWithin bounds how long an interrupted collection may take to
+// sign its manifest: past it, the collector exits and the bundle is the
+// prefix up to its last checkpoint (cordon verify reports it incomplete).
+const finaliseWithin = 2 * time.Second
 
 const usage = `cordon-collect: collect this host into one signed evidence bundle
 
@@ -75,7 +83,11 @@ Exit codes:
   0  bundle complete and signed
   1  bundle complete and signed, but a source failed or timed out (see the manifest)
   2  usage error: nothing collected
-  3  the bundle could not be written completely
+  3  the bundle could not be written completely (a full disk, or a pipe closed
+     early as in -o - | head): what was written verifies up to its last checkpoint
+  4  interrupted (SIGINT, SIGTERM, SIGHUP): the sources under way stop within a
+     second and the bundle is signed with its manifest marked "interrupted"; a
+     second signal exits at once, leaving a prefix that verifies as incomplete
 
 Flags:
 `
@@ -98,10 +110,19 @@ type cliOptions struct {
 }
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	collector.ApplyMemoryLimit()
+	// A write to a closed pipe (-o - | head) returns EPIPE instead of
+	// killing the collector: it then exits with exitOutput and says why.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal takes its default action: exit at once
+	}()
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := cliOptions{collect: collector.DefaultOptions()}
 	fs := pflag.NewFlagSet("cordon-collect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -153,18 +174,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cordon-collect: -o FILE or -o - is required (see --help)")
 		return exitUsage
 	}
-	if err := collect(opts, args, stdout, stderr); err != nil {
+	if err := collect(ctx, opts, args, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
 		var ue usageError
-		if errors.As(err, &ue) {
-			fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
-			return exitUsage
-		}
 		var pe partialError
-		if errors.As(err, &pe) {
-			fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
+		var ie interruptedError
+		switch {
+		case errors.As(err, &ue):
+			return exitUsage
+		case errors.As(err, &ie):
+			return exitInterrupted
+		case errors.As(err, &pe):
 			return exitSome
 		}
-		fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
 		return exitOutput
 	}
 	return exitOK
@@ -172,8 +194,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 type usageError struct{ error }
 type partialError struct{ error }
+type interruptedError struct{ error }
 
-func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
+// stopOnOutputError is the collection's sink: when the bundle's output
+// fails (a full disk, a closed pipe), it cancels the collection instead of
+// letting every source go on into a writer that can no longer write.
+type stopOnOutputError struct {
+	*bundle.Writer
+	cancel context.CancelCauseFunc
+}
+
+func (s stopOnOutputError) Add(meta bundle.EntryMeta, r io.Reader, size int64) (bundle.EntryRecord, error) {
+	rec, err := s.Writer.Add(meta, r, size)
+	if err != nil {
+		if oerr := s.Writer.Err(); oerr != nil {
+			s.cancel(fmt.Errorf("%w: %w", errOutput, oerr))
+		}
+	}
+	return rec, err
+}
+
+func (s stopOnOutputError) AddBytes(meta bundle.EntryMeta, data []byte) (bundle.EntryRecord, error) {
+	return s.Add(meta, bytes.NewReader(data), int64(len(data)))
+}
+
+var errOutput = errors.New("the bundle's output failed")
+
+func collect(parent context.Context, opts cliOptions, args []string, stdout, stderr io.Writer) error {
 	clockStart := time.Now().UTC()
 	var refTime time.Time
 	if opts.referenceTime != "" {
@@ -233,31 +280,26 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 	})
 	if err != nil {
 		closeOut()
-		return err
+		return fmt.Errorf("writing the bundle to %s: %w", outputName(opts.output), err)
 	}
-	if !opts.collect.NoPriorityLowering {
-		if err := collector.LowerPriority(); err != nil {
-			env.Errorf("", "lowering priority: %v", err)
-		}
-	}
-	env.Sink = w
-
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	env.Sink = stopOnOutputError{Writer: w, cancel: cancel}
 	progress := func(format string, a ...any) {
 		if !opts.quiet {
 			fmt.Fprintf(stderr, "cordon-collect: "+format+"\n", a...)
 		}
 	}
 	progress("evidence %s: %d sources, %d skipped", evidenceID, len(sources), len(skipped))
-	statuses := collector.Run(ctx, env, sources)
-	failed := 0
-	for _, st := range statuses {
-		progress("%-14s %-8s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
-		if st.Status == bundle.SourceError || st.Status == bundle.SourceTimeout {
-			failed++
-		}
+	var progressMu sync.Mutex
+	env.Progress = func(st bundle.SourceStatus) {
+		progressMu.Lock()
+		defer progressMu.Unlock()
+		progress("%-14s %-11s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
 	}
+	outcome := collector.Run(ctx, env, sources)
+	statuses := outcome.Sources
+	failed := outcome.Failed()
 	facts.ClockEnd = time.Now().UTC()
 	custody := bundle.Custody{
 		CaseID:     opts.caseID,
@@ -277,25 +319,48 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 		},
 		Options: effectiveOptions(opts),
 		Sources: append(statuses, skipped...),
+		Phases:  outcome.Phases,
 		Errors:  env.Errors(),
 	}
-	if ctx.Err() != nil {
-		custody.Notes = append(custody.Notes, "collection interrupted by a signal: sources that had not finished are incomplete")
+	interrupted := parent.Err() != nil
+	if interrupted {
+		custody.Interrupted = fmt.Sprintf("interrupted by a signal at %s: sources that had not finished are marked interrupted", facts.ClockEnd.Format(time.RFC3339Nano))
 	}
-	sum, err := w.Close(custody)
+	var sum bundle.Summary
+	closed := make(chan error, 1)
+	go func() {
+		// An entry abandoned by an interrupted source may still hold the
+		// writer: this waits for it, within finaliseWithin.
+		if oerr := w.Err(); oerr != nil {
+			closed <- fmt.Errorf("%w (what was written verifies up to its last checkpoint)", oerr)
+			return
+		}
+		s, err := w.Close(custody)
+		sum = s
+		closed <- err
+	}()
+	var deadline <-chan time.Time
+	if interrupted {
+		deadline = time.After(finaliseWithin)
+	}
+	select {
+	case err = <-closed:
+	case <-deadline:
+		return interruptedError{fmt.Errorf("interrupted, and the bundle could not be finalised within %v (an entry was still being written): it ends at its last checkpoint, which cordon verify reports as incomplete", finaliseWithin)}
+	}
 	if cerr := closeOut(); err == nil && cerr != nil {
 		err = fmt.Errorf("closing %s: %w", opts.output, cerr)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("writing the bundle to %s: %w", outputName(opts.output), err)
 	}
 	keyKind := "one-time key made for this collection (held in memory only)"
 	if !ephemeral {
 		keyKind = "responder's key " + opts.signKey
 	}
-	where := opts.output
-	if where == "-" {
-		where = "standard output"
+	where := outputName(opts.output)
+	if interrupted {
+		fmt.Fprintf(stderr, "cordon-collect: interrupted: the bundle on %s is signed and marked interrupted\n", where)
 	}
 	fmt.Fprintf(stderr, "cordon-collect: bundle complete on %s: %s, %d entries, %d missing, %d checkpoints\n",
 		where, collector.HumanSize(sum.Bytes), sum.Entries, sum.Missing, sum.Checkpoints)
@@ -304,10 +369,20 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "  bundle SHA-256:   %s\n", sum.SHA256)
 	fmt.Fprintf(stderr, "  key fingerprint:  %s (%s)\n", sum.KeyID, keyKind)
 	fmt.Fprintf(stderr, "  public key:       %s\n", publicKeyLine(sum.PublicKey))
+	if interrupted {
+		return interruptedError{errors.New("collection interrupted by a signal: see the manifest's sources")}
+	}
 	if failed > 0 {
 		return partialError{fmt.Errorf("%d source(s) failed or timed out: see the manifest's sources and errors", failed)}
 	}
 	return nil
+}
+
+func outputName(o string) string {
+	if o == "-" {
+		return "standard output"
+	}
+	return o
 }
 
 func openOutput(path string, force bool, stdout io.Writer) (io.Writer, func() error, error) {

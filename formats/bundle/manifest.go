@@ -67,18 +67,41 @@ const (
 	SourceError   SourceOutcome = "error"   // collected nothing, with errors
 	SourceSkipped SourceOutcome = "skipped" // not run (options, --root)
 	SourceTimeout SourceOutcome = "timeout" // stopped by its time budget
+	// SourceInterrupted: stopped by a signal to the collector.
+	SourceInterrupted SourceOutcome = "interrupted"
 )
 
 // SourceStatus is what one collector source did.
 type SourceStatus struct {
 	Name     string        `json:"name"`
 	Status   SourceOutcome `json:"status"`
+	Phase    string        `json:"phase,omitempty"` // the Phase it ran in
 	Started  time.Time     `json:"started"`
 	Finished time.Time     `json:"finished"`
 	Entries  int           `json:"entries"`
 	Bytes    int64         `json:"bytes"`
 	Errors   int           `json:"errors"`
 	Detail   string        `json:"detail,omitempty"`
+}
+
+// Phase is one phase of a collection ("volatile", then "persistent") and
+// the scheduling priority of the collector's threads during it, as the
+// kernel reported it when the phase began.
+type Phase struct {
+	Name     string    `json:"name"`
+	Sources  []string  `json:"sources"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Nice holds the distinct nice values of the collector's threads,
+	// Policies their scheduling policies ("SCHED_OTHER"), IOPriorities
+	// their I/O priorities ("best-effort/4", "idle", "none (best-effort from nice)").
+	Nice         []int    `json:"nice"`
+	Policies     []string `json:"policies"`
+	IOPriorities []string `json:"io_priorities"`
+	// Threads is how many threads the collector ran Go code on at once
+	// (GOMAXPROCS) during the phase.
+	Threads int    `json:"threads,omitempty"`
+	Note    string `json:"note,omitempty"`
 }
 
 // ErrorRecord is one error met during collection.
@@ -100,7 +123,11 @@ type Custody struct {
 	Collector  CollectorFacts    `json:"collector"`
 	Options    map[string]string `json:"options,omitempty"` // effective options, for the record
 	Sources    []SourceStatus    `json:"sources,omitempty"`
-	Errors     []ErrorRecord     `json:"errors"`
+	Phases     []Phase           `json:"phases,omitempty"`
+	// Interrupted says why the collection stopped before its end (a
+	// signal); sources not finished then are marked "interrupted".
+	Interrupted string        `json:"interrupted,omitempty"`
+	Errors      []ErrorRecord `json:"errors"`
 }
 
 // Manifest is manifest.json, the last signed document of a bundle.

@@ -184,6 +184,14 @@ func NewWriter(out io.Writer, opts Options) (*Writer, error) {
 // KeyID is the fingerprint of the signing key, as minisign prints it.
 func (w *Writer) KeyID() string { return w.keyID }
 
+// Err returns the output error that made the writer unusable, if any (a
+// disk full, a closed pipe): a caller stops collecting on it.
+func (w *Writer) Err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
 // AddBytes adds an entry whose content is in memory.
 func (w *Writer) AddBytes(meta EntryMeta, data []byte) (EntryRecord, error) {
 	return w.Add(meta, bytes.NewReader(data), int64(len(data)))

@@ -315,6 +315,15 @@ func HiddenPIDEvents(h HiddenPIDs, o timeline.Origin) timeline.Result {
 			ev.Host = &timeline.Host{Name: o.Host}
 		}
 		res.Events = append(res.Events, ev)
+		// The hidden process's whole record (the collector writes it here:
+		// proc/processes.jsonl holds the listed processes only).
+		if p.Process != nil {
+			rec := *p.Process
+			rec.Hidden = true
+			pe := ProcessEvents([]Located[Process]{{V: rec}}, o)
+			res.Events = append(res.Events, pe.Events...)
+			res.Warnings = append(res.Warnings, pe.Warnings...)
+		}
 	}
 	return res
 }

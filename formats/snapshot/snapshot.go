@@ -19,6 +19,12 @@ const (
 	HostFactsEntry   = "host/facts.json"
 	InterfacesEntry  = "host/interfaces.json"
 	MemoryIndexEntry = "memory/index.jsonl"
+	// OpenFilesEntry holds one OpenFile per open descriptor of every
+	// process, read in the same pass as the process list.
+	OpenFilesEntry = "proc/open_files.jsonl"
+	// ProcessSummaryEntry is a ProcessSummary: what the first pass read,
+	// how many PIDs vanished or were reused while it read them.
+	ProcessSummaryEntry = "proc/summary.json"
 )
 
 // Process status values.
@@ -109,6 +115,63 @@ type HiddenPID struct {
 	TGID int    `json:"tgid"`
 	Comm string `json:"comm,omitempty"`
 	Exe  string `json:"exe,omitempty"`
+	// Process is the hidden process's whole record, read like any other
+	// ("hidden": true); proc/processes.jsonl holds the listed processes only.
+	Process *Process `json:"process,omitempty"`
+}
+
+// ProcessSummary is proc/summary.json: what the first pass over /proc read.
+type ProcessSummary struct {
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Listed is the number of PIDs in the /proc listing; Read the records
+	// written (every listed PID has one, vanished ones included).
+	Listed int `json:"listed"`
+	Read   int `json:"read"`
+	// Vanished PIDs were listed, then gone before or while they were read;
+	// each is read once and never again. Reused PIDs changed hands while
+	// they were read, and were read once more.
+	Vanished      int `json:"vanished"`
+	Reused        int `json:"reused"`
+	KernelThreads int `json:"kernel_threads"`
+	Suspect       int `json:"suspect"`
+	// FieldErrors counts live processes with a field the kernel would not give.
+	FieldErrors     int    `json:"field_errors"`
+	FirstFieldError string `json:"first_field_error,omitempty"`
+	// FDs is the sum of the processes' descriptor counts; OpenFilesLeftOut
+	// the descriptors not in proc/open_files.jsonl (its cap was reached).
+	FDs              int `json:"fds"`
+	OpenFilesLeftOut int `json:"open_files_left_out,omitempty"`
+	// Workers is how many processes were read at once.
+	Workers int `json:"workers"`
+	// MaskedPIDs are /proc/PID directories something is mounted over (a
+	// bind mount of an empty directory hides a process from ps and from
+	// any reader of /proc), from the collector's mountinfo.
+	MaskedPIDs []MaskedPID `json:"masked_pids,omitempty"`
+}
+
+// MaskedPID is a mount over /proc/PID.
+type MaskedPID struct {
+	PID    int    `json:"pid"`
+	FSType string `json:"fs_type"`
+	Source string `json:"source"`
+	// Root is the mounted directory's path within its file system.
+	Root string `json:"root"`
+}
+
+// OpenFile is one line of proc/open_files.jsonl: one open descriptor.
+type OpenFile struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	FD         int    `json:"fd"`
+	// Target is the fd link exactly as readlink gave it ("/var/log/x.log",
+	// "/tmp/x (deleted)", "socket:[123]", "pipe:[456]", "anon_inode:[eventfd]");
+	// TargetHex holds the exact bytes when they are not valid UTF-8.
+	Target    string `json:"target"`
+	TargetHex string `json:"target_hex,omitempty"`
+	// Error says why the link could not be read (the descriptor was closed
+	// between the listing and the read, or access was refused).
+	Error string `json:"error,omitempty"`
 }
 
 // Executable is one line of proc/executables.jsonl: a copied suspect
@@ -134,6 +197,9 @@ type Executable struct {
 	Nlink  uint64 `json:"nlink"`
 	ELF    *ELF   `json:"elf,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Vanished says the process was gone when its turn came (it was alive
+	// in the first pass): it is not read again.
+	Vanished bool `json:"vanished,omitempty"`
 	// ObservedAt is when the file was opened (the collector's UTC clock).
 	ObservedAt time.Time `json:"observed_at"`
 }
@@ -273,4 +339,184 @@ func itoa(n int64) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
+}
+
+// Entries of the "process-files" source.
+const (
+	// ExeHashesEntry holds one ExeHash per process with an executable.
+	ExeHashesEntry = "proc/exe_hashes.jsonl"
+	// MapFilesEntry holds one MappedFile per file-backed mapping of every
+	// process (from /proc/PID/maps: the ranges /proc/PID/map_files names).
+	MapFilesEntry = "proc/map_files.jsonl"
+)
+
+// ExeHash is one line of proc/exe_hashes.jsonl: the SHA-256 of the file a
+// process runs, read through /proc/PID/exe (so a deleted or replaced
+// binary is the one in memory's backing file, not what the path names now).
+type ExeHash struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	Exe        string `json:"exe"`
+	Dev        uint64 `json:"dev,omitempty"`
+	Inode      uint64 `json:"inode,omitempty"`
+	Size       int64  `json:"size"`
+	SHA256     string `json:"sha256,omitempty"`
+	// Hashed is how many bytes were hashed (less than Size: a cap cut it,
+	// and SHA256 is of the prefix).
+	Hashed int64 `json:"hashed"`
+	// SameAsPID names an earlier process running the same file (device
+	// and inode): the file was hashed once.
+	SameAsPID int    `json:"same_as_pid,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Vanished  bool   `json:"vanished,omitempty"`
+}
+
+// MappedFile is one line of proc/map_files.jsonl.
+type MappedFile struct {
+	PID        int    `json:"pid"`
+	StartTicks uint64 `json:"start_ticks"`
+	// Range is the mapping's map_files name ("7f3a…-7f3b…"), Target the
+	// mapped file's path as maps gives it.
+	Range  string `json:"range"`
+	Target string `json:"target"`
+	// Deleted says the mapped file was deleted: its bytes are copied
+	// through the link into Entry (once per device and inode).
+	Deleted bool   `json:"deleted,omitempty"`
+	Entry   string `json:"entry,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// Entries of the "kernel" source.
+const (
+	// KernelStateEntry is a KernelState.
+	KernelStateEntry = "kernel/state.json"
+	// KmsgEntry holds the kernel ring buffer as /dev/kmsg gives it: one
+	// record a line, "PRIORITY,SEQUENCE,MICROSECONDS_SINCE_BOOT,FLAGS;MESSAGE"
+	// (Documentation/ABI/testing/dev-kmsg), continuation lines starting
+	// with a space.
+	KmsgEntry = "kernel/kmsg.txt"
+)
+
+// KernelState is kernel/state.json: what the running kernel says of its
+// integrity and of the settings an attacker changes.
+type KernelState struct {
+	ReadAt time.Time `json:"read_at"`
+	// Tainted is /proc/sys/kernel/tainted and its set flags ("O", "E", …).
+	Tainted      uint64   `json:"tainted"`
+	TaintedFlags []string `json:"tainted_flags"`
+	CorePattern  string   `json:"core_pattern"`
+	// Sysctls maps a dotted name to its value, for the security-relevant
+	// settings read (absent ones are in Errors).
+	Sysctls    map[string]string `json:"sysctls"`
+	Modules    []KernelModule    `json:"modules"`
+	BinfmtMisc []BinfmtEntry     `json:"binfmt_misc,omitempty"`
+	BPF        BPFState          `json:"bpf"`
+	Errors     map[string]string `json:"errors,omitempty"`
+}
+
+// KernelModule is one loaded module (/proc/modules, /sys/module/NAME) and
+// what its file on disk says of its signature.
+type KernelModule struct {
+	Name     string   `json:"name"`
+	Size     int64    `json:"size"`
+	RefCount int      `json:"refcount"`
+	UsedBy   []string `json:"used_by,omitempty"`
+	State    string   `json:"state"`
+	// Taint is the module's taint letters (/sys/module/NAME/taint): "O"
+	// out of tree, "E" unsigned, "P" proprietary, "C" staging, …
+	Taint      string `json:"taint,omitempty"`
+	OutOfTree  bool   `json:"out_of_tree,omitempty"`
+	Unsigned   bool   `json:"unsigned,omitempty"`
+	Version    string `json:"version,omitempty"`
+	SrcVersion string `json:"srcversion,omitempty"`
+	// File is the module's file from modules.dep ("" for a module loaded
+	// from elsewhere: itself a finding); Signature what its appended
+	// signature says.
+	File      string           `json:"file,omitempty"`
+	Signature *ModuleSignature `json:"signature,omitempty"`
+	Error     string           `json:"error,omitempty"`
+}
+
+// ModuleSignature is a module's appended signature (the "~Module signature
+// appended~" trailer and its PKCS#7 SignedData).
+type ModuleSignature struct {
+	// Signer is the issuer's common name of the signing key, SignerOrg its
+	// organisation, KeyID the certificate serial (hex), HashAlgo the digest.
+	Signer    string `json:"signer,omitempty"`
+	SignerOrg string `json:"signer_org,omitempty"`
+	KeyID     string `json:"key_id,omitempty"`
+	HashAlgo  string `json:"hash_algo,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
+
+// BinfmtEntry is one /proc/sys/fs/binfmt_misc registration (an
+// interpreter the kernel runs for matching files: a persistence place).
+type BinfmtEntry struct {
+	Name    string `json:"name"`
+	Content string `json:"content"`
+}
+
+// BPFState lists eBPF objects: the pinned files under /sys/fs/bpf and the
+// programs and maps the kernel holds (bpf(2) *_GET_NEXT_ID, read-only).
+type BPFState struct {
+	Pinned   []BPFPinned  `json:"pinned"`
+	Programs []BPFProgram `json:"programs"`
+	Maps     []BPFMap     `json:"maps"`
+	Errors   []string     `json:"errors,omitempty"`
+}
+
+// BPFPinned is one file under the BPF file system.
+type BPFPinned struct {
+	Path  string    `json:"path"`
+	Type  string    `json:"type"` // "file" (a pinned object) or "dir"
+	UID   uint32    `json:"uid"`
+	Mtime time.Time `json:"mtime"`
+}
+
+// BPFProgram is one loaded eBPF program (struct bpf_prog_info).
+type BPFProgram struct {
+	ID   uint32 `json:"id"`
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Tag  string `json:"tag"`
+	// LoadedAt is the load time (boot time plus the kernel's nanoseconds).
+	LoadedAt  time.Time `json:"loaded_at"`
+	UID       uint32    `json:"uid"`
+	MapIDs    int       `json:"map_count"`
+	XlatedLen uint32    `json:"xlated_len"`
+	JitedLen  uint32    `json:"jited_len"`
+	GPL       bool      `json:"gpl_compatible"`
+}
+
+// BPFMap is one eBPF map (struct bpf_map_info).
+type BPFMap struct {
+	ID         uint32 `json:"id"`
+	Type       uint32 `json:"type"`
+	Name       string `json:"name"`
+	KeySize    uint32 `json:"key_size"`
+	ValueSize  uint32 `json:"value_size"`
+	MaxEntries uint32 `json:"max_entries"`
+}
+
+// CredentialFilesEntry lists the credential files found in home
+// directories and /etc (the "accounts" and "etc" sources): their presence
+// and metadata; their contents only with --credentials.
+const CredentialFilesEntry = "accounts/credential_files.json"
+
+// CredentialFile is one credential file found.
+type CredentialFile struct {
+	Path string `json:"path"`
+	// Kind says what it holds: "git-credentials", "pgpass", "mysql",
+	// "netrc", "aws", "docker", "ssh-private-key", "host-private-key".
+	Kind  string    `json:"kind"`
+	Type  string    `json:"type"` // file type from stat
+	Mode  uint32    `json:"mode"`
+	UID   uint32    `json:"uid"`
+	GID   uint32    `json:"gid"`
+	Size  int64     `json:"size"`
+	Mtime time.Time `json:"mtime"`
+	Ctime time.Time `json:"ctime"`
+	// Entry is set when --credentials copied the contents.
+	Entry string `json:"entry,omitempty"`
 }

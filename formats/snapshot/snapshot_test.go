@@ -204,6 +204,14 @@ func TestExecutableAndHiddenEvents(t *testing.T) {
 	if len(hr.Events) != 1 || hr.Events[0].Event.Kind != "alert" || hr.Events[0].Process.PID != 31337 || len(hr.Warnings) != 1 {
 		t.Errorf("hidden events %+v warnings %+v", hr.Events, hr.Warnings)
 	}
+	// With the hidden process's whole record, its start is an event too.
+	h.Hidden[0].Process = &Process{PID: 31337, PPID: 1, Comm: "kworker/0:9", Exe: "/dev/shm/.k (deleted)", Start: now.Add(-time.Hour), StartTicks: 9000, Status: StatusOK}
+	b, _ = json.Marshal(h)
+	h2, _ = ReadHiddenPIDs(bytes.NewReader(b))
+	hr = HiddenPIDEvents(h2, testOrigin)
+	if len(hr.Events) != 2 || hr.Events[1].Event.Action != "process-started" || hr.Events[1].Labels["hidden"] != "true" || hr.Events[1].Process.EntityID != "31337@9000" {
+		t.Errorf("hidden process with its record: %+v", hr.Events)
+	}
 }
 
 // TestGarbage: random bytes and half-valid records in every snapshot entry

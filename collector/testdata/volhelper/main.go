@@ -7,6 +7,8 @@
 //	volhelper listen NETWORK ADDR    (prints the bound port)
 //	volhelper fifo PATH               (creates, opens, unlinks a FIFO)
 //	volhelper alloc MIB [random]      (touches MIB MiB of heap, or fills it with random bytes)
+//	volhelper mapdel PATH TEXT        (writes TEXT to PATH, maps it, deletes it)
+//	volhelper burn N                  (N threads that spin on the CPU, as a miner does)
 package main
 
 import (
@@ -55,6 +57,29 @@ func main() {
 		defer f.Close()
 		check(os.Remove(os.Args[2]))
 		fmt.Println("ready", f.Fd())
+	case "burn":
+		n, err := strconv.Atoi(os.Args[2])
+		check(err)
+		runtime.GOMAXPROCS(n)
+		for i := 0; i < n; i++ {
+			go func() {
+				x := uint64(i)
+				for {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}()
+		}
+		fmt.Println("ready", n)
+	case "mapdel":
+		check(os.WriteFile(os.Args[2], []byte(os.Args[3]), 0o600))
+		f, err := os.Open(os.Args[2])
+		check(err)
+		m, err := syscall.Mmap(int(f.Fd()), 0, len(os.Args[3]), syscall.PROT_READ, syscall.MAP_SHARED)
+		check(err)
+		f.Close()
+		check(os.Remove(os.Args[2]))
+		keep = append(keep, m)
+		fmt.Println("ready", os.Getpid())
 	case "alloc":
 		n, err := strconv.Atoi(os.Args[2])
 		check(err)
