@@ -28,6 +28,11 @@ type procKey struct {
 	pid  int64
 }
 
+// procEntity names one process (PID and start) on a host.
+type procEntity struct {
+	host, id string
+}
+
 // procInfo is what the engine remembers of a process started or executed.
 type procInfo struct {
 	exe, cmd string
@@ -60,7 +65,8 @@ type Engine struct {
 	Events int64
 
 	rec     record
-	known   map[procKey]procInfo
+	known    map[procKey]procInfo    // by PID: the last program run
+	entities map[procEntity]procInfo // by PID and start (process snapshot)
 	open    map[string]*activity // by rule id and activity key
 	acts    []*activity
 	perRule map[*Rule]int
@@ -70,7 +76,7 @@ type Engine struct {
 // NewEngine returns an engine over the applicable rules of set.
 func NewEngine(set *RuleSet) *Engine {
 	e := &Engine{set: set, MaxEvidence: DefaultMaxEvidence, MaxFindingsPerRule: DefaultMaxFindingsPerRule,
-		Matched: map[string]int{}, known: map[procKey]procInfo{}, open: map[string]*activity{},
+		Matched: map[string]int{}, known: map[procKey]procInfo{}, entities: map[procEntity]procInfo{}, open: map[string]*activity{},
 		perRule: map[*Rule]int{}, more: map[*Rule]*activity{}}
 	n := len(set.fields)
 	e.rec = record{eng: e, vals: make([][]string, n), lows: make([][]string, n), state: make([]uint8, n),
@@ -104,9 +110,13 @@ func (e *Engine) Add(ev *timeline.Event) {
 		}
 	}
 	if src&srcProcessCreation != 0 && ev.Process != nil && ev.Process.PID != 0 {
+		info := procInfo{exe: strings.TrimSuffix(ev.Process.Executable, " (deleted)"), cmd: ev.Process.CommandLine, at: ev.Timestamp}
 		k := procKey{hostOf(ev), ev.Process.PID}
 		if _, ok := e.known[k]; ok || len(e.known) < maxKnownProcesses {
-			e.known[k] = procInfo{exe: strings.TrimSuffix(ev.Process.Executable, " (deleted)"), cmd: ev.Process.CommandLine, at: ev.Timestamp}
+			e.known[k] = info
+		}
+		if id := ev.Process.EntityID; id != "" && len(e.entities) < maxKnownProcesses {
+			e.entities[procEntity{k.host, id}] = info
 		}
 	}
 }
@@ -296,8 +306,8 @@ type record struct {
 	state []uint8 // 0 not read, 1 values read, 2 lower-cased too
 
 	kwDone bool
-	kwMsg  string // lower-cased message
-	kwOrig string // lower-cased event.original
+	kwMsg  []byte // lower-cased message
+	kwOrig []byte // lower-cased event.original
 	kwHits []uint64
 }
 
@@ -327,13 +337,6 @@ func (r *record) lowers(id int) []string {
 	return r.lows[id]
 }
 
-func (r *record) pid() int64 {
-	if p := r.ev.Process; p != nil {
-		return p.PID
-	}
-	return 0
-}
-
 // known is the process last seen started or executed under pid on the
 // event's host, no later than the event (a second of clock slack).
 func (r *record) known(pid int64) *procInfo {
@@ -342,6 +345,19 @@ func (r *record) known(pid int64) *procInfo {
 	}
 	q, ok := r.eng.known[procKey{hostOf(r.ev), pid}]
 	if !ok || q.at.After(r.ev.Timestamp.Add(time.Second)) {
+		return nil
+	}
+	return &q
+}
+
+// holder is the process of the snapshot holding a socket (same PID and start).
+func (r *record) holder() *procInfo {
+	p := r.ev.Process
+	if p == nil || p.EntityID == "" {
+		return nil
+	}
+	q, ok := r.eng.entities[procEntity{hostOf(r.ev), p.EntityID}]
+	if !ok {
 		return nil
 	}
 	return &q
@@ -360,7 +376,7 @@ func (r *record) parent() *procInfo {
 func (r *record) keywords(t *fieldTest) bool {
 	if !r.kwDone {
 		r.kwDone = true
-		r.kwMsg, r.kwOrig = lower(r.ev.Message), lower(r.ev.Event.Original)
+		r.kwMsg, r.kwOrig = appendLower(r.kwMsg[:0], r.ev.Message), appendLower(r.kwOrig[:0], r.ev.Event.Original)
 		clear(r.kwHits)
 		r.eng.set.ac.scan(r.kwMsg, r.kwHits)
 		r.eng.set.ac.scan(r.kwOrig, r.kwHits)
@@ -392,5 +408,22 @@ func (r *record) keyword(m *valueMatcher) bool {
 	if m.kind == kindContains && !m.cased {
 		return true // the anchor was the whole value
 	}
-	return m.match(r.ev.Message, r.kwMsg) || m.match(r.ev.Event.Original, r.kwOrig)
+	return m.matchText(r.ev.Message, r.kwMsg) || m.matchText(r.ev.Event.Original, r.kwOrig)
+}
+
+// appendLower appends s lower-cased to dst (ASCII here, the rest as
+// strings.ToLower does it).
+func appendLower(dst []byte, s string) []byte {
+	start := len(dst)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(dst[:start], strings.ToLower(s)...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }

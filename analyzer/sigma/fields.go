@@ -163,7 +163,7 @@ func image(r *record) []string {
 		return one(strings.TrimSuffix(p.Executable, " (deleted)"))
 	}
 	if r.src&srcNetworkConnection != 0 {
-		if q := r.known(r.pid()); q != nil {
+		if q := r.holder(); q != nil {
 			return one(q.exe)
 		}
 	}
@@ -205,7 +205,7 @@ const (
 // made by auditArg.
 var fieldDefs = []fieldDef{
 	// process_creation (and the process of file and network events)
-	{"Image", pc | fe | nc, "process.executable (without \" (deleted)\"); for a socket, the executable of the process holding it", image},
+	{"Image", pc | fe | nc, "process.executable (without \" (deleted)\"); for a socket of the snapshot, that of the process holding it (same PID and start)", image},
 	{"CommandLine", pc, "process.command_line", func(r *record) []string {
 		if p := proc(r); p != nil {
 			return one(p.CommandLine)

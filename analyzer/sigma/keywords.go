@@ -72,7 +72,7 @@ func newAutomaton(patterns []string) *automaton {
 }
 
 // scan sets in hits the bit of every pattern found in text.
-func (a *automaton) scan(text string, hits []uint64) {
+func (a *automaton) scan(text []byte, hits []uint64) {
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
 		s = a.next[s][text[i]]

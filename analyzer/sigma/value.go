@@ -11,6 +11,7 @@ package sigma
 // exists, fieldref and cased do what their names say.
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
@@ -106,6 +107,28 @@ func (m *valueMatcher) match(v, lower string) bool {
 		return v == ""
 	}
 	return false
+}
+
+// matchText is match over a text held lower-cased in low (keywords).
+func (m *valueMatcher) matchText(v string, low []byte) bool {
+	if m.cased || len(m.alts) > 0 {
+		return m.match(v, string(low))
+	}
+	switch m.kind {
+	case kindEquals:
+		return string(low) == m.lit
+	case kindContains:
+		return bytes.Contains(low, []byte(m.lit))
+	case kindPrefix:
+		return bytes.HasPrefix(low, []byte(m.lit))
+	case kindSuffix:
+		return bytes.HasSuffix(low, []byte(m.lit))
+	case kindGlob:
+		return m.re.Match(low)
+	case kindRegexp:
+		return m.re.MatchString(v)
+	}
+	return m.match(v, string(low))
 }
 
 // modifiers of one field, as read from "Field|mod1|mod2".
