@@ -64,13 +64,13 @@ type Engine struct {
 	// Events counts the events judged (those of some Sigma log source).
 	Events int64
 
-	rec     record
+	rec      record
 	known    map[procKey]procInfo    // by PID: the last program run
 	entities map[procEntity]procInfo // by PID and start (process snapshot)
-	open    map[string]*activity // by rule id and activity key
-	acts    []*activity
-	perRule map[*Rule]int
-	more    map[*Rule]*activity
+	open     map[string]*activity    // by rule id and activity key
+	acts     []*activity
+	perRule  map[*Rule]int
+	more     map[*Rule]*activity
 }
 
 // NewEngine returns an engine over the applicable rules of set.
