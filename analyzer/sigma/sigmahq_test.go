@@ -32,3 +32,25 @@ func TestSigmaHQLoads(t *testing.T) {
 		t.Errorf("%d files, %d rules, %d not applicable; want 210, 210, 0", set.Files, len(set.Rules), na)
 	}
 }
+
+func TestSigmaHQCheck(t *testing.T) {
+	set, err := Load(sigmaHQ(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := set.Check()
+	t.Logf("%+v", c.ByLogsource)
+	// 28 rules of SigmaHQ's Linux set search keywords: 26 with lists of
+	// values (what sigma-go calls keywords and does not evaluate), 2 only
+	// with a '|all' map of no field name; the logsources add up to the 210.
+	if c.Keyword != 28 || c.Loaded != 210 || c.Applicable != 210 || len(c.NotParsed) != 0 {
+		t.Errorf("check: %d keyword rules, %d loaded, %d applicable, %d not parsed", c.Keyword, c.Loaded, c.Applicable, len(c.NotParsed))
+	}
+	n := 0
+	for _, k := range c.ByLogsource {
+		n += k
+	}
+	if n != 210 || c.ByLogsource["product linux, category process_creation"] != 122 || c.ByLogsource["product linux, service auditd"] != 53 {
+		t.Errorf("by logsource: %v", c.ByLogsource)
+	}
+}
