@@ -54,8 +54,10 @@ type Report struct {
 	Threads  []correlate.Thread `json:"attack_chain"`
 	Links    []correlate.Link   `json:"links,omitempty"`
 	Findings []findings.Finding `json:"findings"`
-	Bundles  []Bundle           `json:"bundles"`
-	Notes    []string           `json:"notes,omitempty"`
+	// Sigma are the findings of Sigma rules (sigma.go), with their authors.
+	Sigma   []findings.Finding `json:"sigma_findings,omitempty"`
+	Bundles []Bundle           `json:"bundles"`
+	Notes   []string           `json:"notes,omitempty"`
 }
 
 // maxThreads bounds the threads a report shows in full.
@@ -69,7 +71,8 @@ func Build(caseName, version string, fs []findings.Finding, threads []correlate.
 	if len(threads) > maxThreads {
 		threads = threads[:maxThreads]
 	}
-	r := Report{Case: caseName, Generated: now.UTC(), ToolVersion: version, Findings: fs, Threads: threads, Links: links, Bundles: bs}
+	fs, sigma := splitSigma(fs)
+	r := Report{Case: caseName, Generated: now.UTC(), ToolVersion: version, Findings: fs, Sigma: sigma, Threads: threads, Links: links, Bundles: bs}
 	if len(threads) > 0 {
 		t := threads[0]
 		r.Summary = append(r.Summary, "What happened: "+t.Title+".")
@@ -96,7 +99,9 @@ func Build(caseName, version string, fs []findings.Finding, threads []correlate.
 	for _, f := range fs {
 		count[f.Severity]++
 	}
-	if len(fs) == 0 {
+	if len(fs) == 0 && len(sigma) > 0 {
+		r.Summary = append(r.Summary, "No Cordon rule matched the events of this case.")
+	} else if len(fs) == 0 {
 		r.Summary = append(r.Summary, "No rule matched the events of this case.")
 	} else {
 		var parts []string
@@ -111,6 +116,9 @@ func Build(caseName, version string, fs []findings.Finding, threads []correlate.
 				r.Summary = append(r.Summary, fmt.Sprintf("Earliest evidence of any finding: %s at %s (%s, entry %s).", first.Message, first.Time, first.Provenance.Bundle, first.Provenance.Entry))
 			}
 		}
+	}
+	if s := sigmaSummary(sigma); s != "" {
+		r.Summary = append(r.Summary, s)
 	}
 	for _, b := range bs {
 		r.Summary = append(r.Summary, fmt.Sprintf("Evidence %s: %s, %s.", b.EvidenceID, b.Verification, b.Trust))
