@@ -19,6 +19,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -193,6 +194,10 @@ func BenchmarkSigmaHQ(b *testing.B) {
 		// SigmaHQ's rules
 		resetPeakRSS()
 		base := peakRSS()
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		heap0 := ms.HeapAlloc
 		c0 = cpuTime()
 		var sig time.Duration
 		e := NewEngine(set)
@@ -213,6 +218,11 @@ func BenchmarkSigmaHQ(b *testing.B) {
 		sig += time.Since(t)
 		sigCPU := cpuTime() - c0 - gen
 		rss := peakRSS()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		heap := int64(ms.HeapAlloc) - int64(heap0) // what the engine and its findings hold at the end
+		runtime.KeepAlive(e)
+		b.ReportMetric(float64(heap)/(1<<20), "sigma-heap-MiB")
 
 		b.ReportMetric(own.Seconds(), "builtin-s")
 		b.ReportMetric(sig.Seconds(), "sigma-s")
@@ -221,9 +231,9 @@ func BenchmarkSigmaHQ(b *testing.B) {
 		b.ReportMetric(sig.Seconds()/own.Seconds(), "sigma/builtin")
 		b.ReportMetric(float64(n)/sig.Seconds(), "sigma-events/s")
 		b.ReportMetric(float64(rss)/(1<<20), "peakRSS-MiB")
-		b.Logf("%d events: Cordon's %d rules %v (CPU %v; %d findings); SigmaHQ's %d rules (%d applicable, loaded in %v) %v (CPU %v; %d findings, %d events judged); peak RSS %d MiB (%d MiB before the Sigma pass)",
+		b.Logf("%d events: Cordon's %d rules %v (CPU %v; %d findings); SigmaHQ's %d rules (%d applicable, loaded in %v) %v (CPU %v; %d findings, %d events judged); peak RSS %d MiB (%d MiB before the Sigma pass); the Sigma engine holds %d KiB at the end",
 			n, len(builtin), own.Round(time.Millisecond), ownCPU.Round(time.Millisecond), ownFindings, len(set.Rules), set.Applicable(), load.Round(time.Millisecond),
-			sig.Round(time.Millisecond), sigCPU.Round(time.Millisecond), len(fs), e.Events, rss>>20, base>>20)
+			sig.Round(time.Millisecond), sigCPU.Round(time.Millisecond), len(fs), e.Events, rss>>20, base>>20, heap>>10)
 		per := map[string]int{}
 		var titles []string
 		for _, f := range fs {
