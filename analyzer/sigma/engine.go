@@ -2,6 +2,7 @@ package sigma
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -26,6 +27,30 @@ const (
 type procKey struct {
 	host string
 	pid  int64
+}
+
+// nameKey is an address as a host's DNS answers gave it.
+type nameKey struct {
+	host, ip string
+}
+
+// maxKnownNames bounds the addresses remembered from DNS answers, and
+// maxNamesPerIP the names kept per address.
+const (
+	maxKnownNames = 1 << 18
+	maxNamesPerIP = 8
+)
+
+func appendName(names []string, n string) []string {
+	for _, x := range names {
+		if x == n {
+			return names
+		}
+	}
+	if len(names) >= maxNamesPerIP {
+		return names
+	}
+	return append(names, n)
 }
 
 // procEntity names one process (PID and start) on a host.
@@ -67,6 +92,7 @@ type Engine struct {
 	rec      record
 	known    map[procKey]procInfo    // by PID: the last program run
 	entities map[procEntity]procInfo // by PID and start (process snapshot)
+	names    map[nameKey][]string    // addresses' names from captured DNS answers
 	open     map[string]*activity    // by rule id and activity key
 	acts     []*activity
 	perRule  map[*Rule]int
@@ -76,7 +102,7 @@ type Engine struct {
 // NewEngine returns an engine over the applicable rules of set.
 func NewEngine(set *RuleSet) *Engine {
 	e := &Engine{set: set, MaxEvidence: DefaultMaxEvidence, MaxFindingsPerRule: DefaultMaxFindingsPerRule,
-		Matched: map[string]int{}, known: map[procKey]procInfo{}, entities: map[procEntity]procInfo{}, open: map[string]*activity{},
+		Matched: map[string]int{}, known: map[procKey]procInfo{}, entities: map[procEntity]procInfo{}, names: map[nameKey][]string{}, open: map[string]*activity{},
 		perRule: map[*Rule]int{}, more: map[*Rule]*activity{}}
 	n := len(set.fields)
 	e.rec = record{eng: e, vals: make([][]string, n), lows: make([][]string, n), state: make([]uint8, n),
@@ -106,6 +132,14 @@ func (e *Engine) Add(ev *timeline.Event) {
 		for _, rule := range g.rules {
 			if rule.cond.eval(r) {
 				e.record(rule, ev, src)
+			}
+		}
+	}
+	if d := ev.DNS; d != nil && d.Type == "answer" && d.QuestionName != "" && len(e.names) < maxKnownNames {
+		for _, a := range d.Answers {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				k := nameKey{hostOf(ev), ip.Unmap().String()}
+				e.names[k] = appendName(e.names[k], strings.TrimSuffix(d.QuestionName, "."))
 			}
 		}
 	}
@@ -361,6 +395,16 @@ func (r *record) holder() *procInfo {
 		return nil
 	}
 	return &q
+}
+
+// dnsNames are the names DNS answers seen before the event gave its
+// destination address.
+func (r *record) dnsNames() []string {
+	d := r.ev.Destination
+	if d == nil || d.IP == "" {
+		return nil
+	}
+	return r.eng.names[nameKey{hostOf(r.ev), d.IP}]
 }
 
 // parent is the known process of an audited execve's parent PID.

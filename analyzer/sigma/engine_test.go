@@ -136,3 +136,22 @@ func TestAttackTags(t *testing.T) {
 		t.Errorf("%+v", a)
 	}
 }
+
+func TestDestinationHostnameFromDNS(t *testing.T) {
+	set := ruleOf(t, "product: linux\n    category: network_connection", "    sel:\n        DestinationHostname: 'pool.minexmr.com'\n    condition: sel")
+	e := NewEngine(set)
+	answer := timeline.Event{Timestamp: t0, Message: "DNS answer", Host: &timeline.Host{Name: "web01"},
+		Event: timeline.EventFields{Dataset: "pcap", Action: "dns-answer"},
+		DNS:   &timeline.DNS{Type: "answer", QuestionName: "pool.minexmr.com", Answers: []string{"198.51.100.10"}}}
+	flow := timeline.Event{Timestamp: t0.Add(time.Second), Message: "flow", Host: &timeline.Host{Name: "web01"},
+		Event:       timeline.EventFields{Dataset: "pcap", Action: "flow"},
+		Destination: &timeline.Endpoint{IP: "198.51.100.10", Port: 3333}}
+	other := flow
+	other.Destination = &timeline.Endpoint{IP: "198.51.100.11", Port: 3333}
+	for _, ev := range []timeline.Event{answer, flow, other} {
+		e.Add(&ev)
+	}
+	if fs := e.Findings(); len(fs) != 1 || !strings.Contains(fs[0].Instances[0], "198.51.100.10") {
+		t.Errorf("findings %v", fs)
+	}
+}

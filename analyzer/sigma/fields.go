@@ -300,13 +300,16 @@ var fieldDefs = []fieldDef{
 		}
 		return nil
 	}},
-	{"DestinationHostname", nc, "tls.server_name (TLS ClientHello), url.domain (HTTP Host) of captured packets", func(r *record) []string {
+	{"DestinationHostname", nc, "tls.server_name (TLS ClientHello), url.domain (HTTP Host) of captured packets; else the names captured DNS answers gave destination.ip before", func(r *record) []string {
 		var out []string
 		if t := r.ev.TLS; t != nil && t.ServerName != "" {
 			out = append(out, t.ServerName)
 		}
 		if u := r.ev.URL; u != nil && u.Domain != "" {
 			out = append(out, u.Domain)
+		}
+		if len(out) == 0 {
+			out = r.dnsNames()
 		}
 		return out
 	}},
