@@ -92,3 +92,12 @@ func TestSeedRules(t *testing.T) {
 		t.Errorf("%d rules (%d applicable), failures %+v", len(set.Rules), set.Applicable(), set.Failures)
 	}
 }
+
+func TestDigest(t *testing.T) {
+	a, _ := LoadFS(fstest.MapFS{"r.yml": {Data: []byte("title: a")}}, "d")
+	b, _ := LoadFS(fstest.MapFS{"r.yml": {Data: []byte("title: a")}}, "d")
+	c, _ := LoadFS(fstest.MapFS{"r.yml": {Data: []byte("title: b")}}, "d")
+	if a.Digest == "" || a.Digest != b.Digest || a.Digest == c.Digest {
+		t.Errorf("digests %s %s %s", a.Digest, b.Digest, c.Digest)
+	}
+}

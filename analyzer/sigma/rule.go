@@ -2,8 +2,11 @@ package sigma
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -61,6 +64,12 @@ type RuleSet struct {
 	Rules    []*Rule // in load order: directories as given, files by name
 	Failures []Failure
 	Files    int // rule files read (.yml, .yaml)
+	// Digest names the rules loaded: a SHA-256 over each directory's rule
+	// files, names and bytes, in load order (a saved result made with other
+	// rules is not this set's).
+	Digest string
+
+	hash hash.Hash
 
 	fields   []fieldDef
 	fieldIDs map[string]int
@@ -100,7 +109,7 @@ func LoadFS(fsys fs.FS, name string) (*RuleSet, error) {
 	return set, nil
 }
 
-func newRuleSet() *RuleSet { return &RuleSet{fieldIDs: map[string]int{}} }
+func newRuleSet() *RuleSet { return &RuleSet{fieldIDs: map[string]int{}, hash: sha256.New()} }
 
 func (set *RuleSet) loadFS(fsys fs.FS, dir string) error {
 	var files []string
@@ -127,6 +136,7 @@ func (set *RuleSet) loadFS(fsys fs.FS, dir string) error {
 		return fmt.Errorf("sigma rules %s: %w", dir, err)
 	}
 	sort.Strings(files)
+	fmt.Fprintf(set.hash, "dir\x00%s\x00%d\x00", dir, len(files))
 	seen := map[string]string{}
 	for _, r := range set.Rules {
 		seen[r.ID] = r.Dir + "/" + r.File
@@ -139,9 +149,12 @@ func (set *RuleSet) loadFS(fsys fs.FS, dir string) error {
 		set.Files++
 		data, err := readBounded(fsys, f)
 		if err != nil {
+			fmt.Fprintf(set.hash, "%s\x00unreadable\x00", f)
 			set.Failures = append(set.Failures, Failure{File: f, Dir: dir, Reason: err.Error()})
 			continue
 		}
+		fmt.Fprintf(set.hash, "%s\x00%d\x00", f, len(data))
+		set.hash.Write(data)
 		r, err := set.compile(data, f, dir)
 		if err != nil {
 			set.Failures = append(set.Failures, Failure{File: f, Dir: dir, Reason: err.Error()})
@@ -255,6 +268,7 @@ func (set *RuleSet) compile(data []byte, file, dir string) (*Rule, error) {
 // finish builds the keyword automaton and groups the applicable rules by
 // the log sources they need.
 func (set *RuleSet) finish() {
+	set.Digest = hex.EncodeToString(set.hash.Sum(nil))
 	set.ac = newAutomaton(set.keywords.patterns)
 	byNeed := map[source]int{}
 	for _, r := range set.Rules {
