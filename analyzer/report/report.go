@@ -54,10 +54,13 @@ type Report struct {
 	Threads  []correlate.Thread `json:"attack_chain"`
 	Links    []correlate.Link   `json:"links,omitempty"`
 	Findings []findings.Finding `json:"findings"`
-	// Sigma are the findings of Sigma rules (sigma.go), with their authors.
-	Sigma   []findings.Finding `json:"sigma_findings,omitempty"`
-	Bundles []Bundle           `json:"bundles"`
-	Notes   []string           `json:"notes,omitempty"`
+	Bundles  []Bundle           `json:"bundles"`
+	Notes    []string           `json:"notes,omitempty"`
+
+	// Sigma are the findings of Sigma rules (sigma.go), with their authors;
+	// SigmaNotes say what of those rules did not load or cannot match.
+	Sigma      []findings.Finding `json:"sigma_findings,omitempty"`
+	SigmaNotes []string           `json:"sigma_notes,omitempty"`
 }
 
 // maxThreads bounds the threads a report shows in full.

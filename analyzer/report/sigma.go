@@ -39,9 +39,10 @@ func sigmaSummary(sigma []findings.Finding) string {
 }
 
 // sigmaHTML is the Sigma section of the HTML page (html.go includes it).
-var _ = template.Must(page.New("sigma").Parse(`{{with .R.Sigma}}<h2 id="sigma">Sigma rules</h2>
+var _ = template.Must(page.New("sigma").Parse(`{{if or .R.Sigma .R.SigmaNotes}}<h2 id="sigma">Sigma rules</h2>
 <p>Findings of Sigma rules loaded with <code>--sigma</code>, one per rule and activity. Each rule is its author's work, credited as the Detection Rule License requires.</p>
-{{range .}}<section>
+{{with .R.SigmaNotes}}<ul>{{range .}}<li><small>{{.}}</small></li>{{end}}</ul>{{end}}
+{{range .R.Sigma}}<section>
 <h3 class="{{.Severity}}">[{{upper .Severity}}] {{.Title}}</h3>
 <p>Rule <code>{{.RuleID}}</code>{{with .RuleFile}} (<code>{{.}}</code>){{end}} by <strong>{{.Author}}</strong>{{with .Status}}; status {{.}}{{end}}{{with .Level}}; level {{.}}{{end}}{{with .Attack.ID}}; ATT&amp;CK {{.}}{{end}}{{with .Attack.Name}} ({{.}}){{end}}.</p>
 {{with .Why}}<p>{{.}}</p>{{end}}
@@ -52,15 +53,24 @@ var _ = template.Must(page.New("sigma").Parse(`{{with .R.Sigma}}<h2 id="sigma">S
 <table><tr><th>time</th><th>event</th><th>bundle</th><th>entry</th><th>line</th><th>offset</th></tr>
 {{range .Evidence}}<tr><td>{{.Time}}</td><td><code>{{.Message}}</code></td><td>{{.Provenance.Bundle}}</td><td><code>{{.Provenance.Entry}}</code></td><td>{{.Provenance.Line}}</td><td>{{.Provenance.Offset}}</td></tr>
 {{end}}</table></section>
-{{end}}{{end}}`))
+{{else}}<p>No Sigma rule matched.</p>{{end}}{{end}}`))
 
 // sigmaMarkdown writes the Sigma section of the Markdown report.
 func sigmaMarkdown(b *strings.Builder, r Report) {
-	if len(r.Sigma) == 0 {
+	if len(r.Sigma) == 0 && len(r.SigmaNotes) == 0 {
 		return
 	}
 	e := mdEscape
 	fmt.Fprintf(b, "\n## Sigma rules\n\nFindings of Sigma rules loaded with `--sigma`, one per rule and activity. Each rule is its author's work, credited as the Detection Rule License requires.\n")
+	if len(r.SigmaNotes) > 0 {
+		b.WriteString("\n")
+		for _, n := range r.SigmaNotes {
+			fmt.Fprintf(b, "- %s\n", e(n))
+		}
+	}
+	if len(r.Sigma) == 0 {
+		b.WriteString("\nNo Sigma rule matched.\n")
+	}
 	for _, f := range r.Sigma {
 		fmt.Fprintf(b, "\n### [%s] %s\n\nRule %s", strings.ToUpper(f.Severity), e(f.Title), e(f.RuleID))
 		if f.RuleFile != "" {

@@ -31,6 +31,7 @@ func sigmaReport() Report {
 
 func TestSigmaSection(t *testing.T) {
 	r := sigmaReport()
+	r.SigmaNotes = []string{"sigma: not applicable: rules/x.yml (X): needs OriginalFileName " + hostile}
 	if len(r.Sigma) != 1 || len(r.Findings) != 1 || r.Findings[0].RuleID != "CORDON-PROC-001" {
 		t.Fatalf("split: %d Sigma, %d Cordon findings", len(r.Sigma), len(r.Findings))
 	}
@@ -40,7 +41,7 @@ func TestSigmaSection(t *testing.T) {
 	}
 	hs := h.String()
 	sec := hs[strings.Index(hs, `<h2 id="sigma">`):]
-	for _, want := range []string{"by <strong>Stan Beukers &lt;script&gt;", "5cd16c8f-44a6-4654-81e7-a84d6db507d4", "proc_creation_lnx_susp_exec_from_dev_shm.yml",
+	for _, want := range []string{"by <strong>Stan Beukers &lt;script&gt;", "needs OriginalFileName &lt;script&gt;", "5cd16c8f-44a6-4654-81e7-a84d6db507d4", "proc_creation_lnx_susp_exec_from_dev_shm.yml",
 		"status test", "2 matching events in proc/processes.jsonl, fs/var/log/audit/audit.log", "False positives: Unknown", "<code>proc/processes.jsonl</code>"} {
 		if !strings.Contains(sec, want) {
 			t.Errorf("HTML Sigma section lacks %q", want)
@@ -60,7 +61,7 @@ func TestSigmaSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := m.String()
-	if i := strings.Index(ms, "## Sigma rules"); i < 0 || !strings.Contains(ms[i:], `by **Stan Beukers &lt;script&gt;`) || strings.Contains(ms, "\x1b") {
+	if i := strings.Index(ms, "## Sigma rules"); i < 0 || !strings.Contains(ms[i:], `by **Stan Beukers &lt;script&gt;`) || !strings.Contains(ms[i:], "needs OriginalFileName") || strings.Contains(ms, "\x1b") {
 		t.Errorf("Markdown Sigma section:\n%s", ms[max(0, strings.Index(ms, "## Sigma")):])
 	}
 	var j bytes.Buffer

@@ -1,26 +1,33 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/sigma"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "sigma", summary: "check a directory of Sigma rules: what loads and what can match Cordon's events", run: runSigma})
+	register(verb{name: "sigma", summary: "check a directory of Sigma rules: what loads and what can match Cordon's events",
+		help: sigmaHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o sigmaOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const sigmaHelp = `cordon sigma check: what a directory of Sigma rules gives
 
 Usage:
-  cordon sigma check DIR... [--json] [--verbose]
+  cordon sigma check DIR... [--format text|json] [-o FILE] [--verbose]
 
 Every *.yml and *.yaml file under DIR (recursively) is read as a Sigma
 rule, as --sigma DIR does for analyze, findings and report. Printed:
@@ -38,47 +45,50 @@ analyzer/sigma/MAPPING.md.
 
 Examples:
   cordon sigma check ~/sigma/rules/linux
-  cordon sigma check ~/sigma/rules/linux --json
+  cordon sigma check ~/sigma/rules/linux --format json -o check.json
 
 Exit codes: 0 checked (whatever the counts), 2 usage error or a directory
 that cannot be read.
-
-Flags:
 `
 
-func runSigma(args []string, stdout, stderr io.Writer) int {
-	var asJSON, verbose bool
-	fs := newFlagSet("sigma", sigmaHelp, stderr)
-	fs.BoolVar(&asJSON, "json", false, "print the check as JSON")
-	fs.BoolVarP(&verbose, "verbose", "v", false, "also list the applicable rules with fields Cordon lacks")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+type sigmaOptions struct {
+	output  outputOptions
+	verbose bool
+}
+
+func (o *sigmaOptions) addFlags(fs *pflag.FlagSet) {
+	o.output.addFlags(fs, []string{"text", "json"}, false)
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "also list the applicable rules with fields Cordon lacks")
+}
+
+func (o *sigmaOptions) run(_ context.Context, std stdio, args []string) error {
+	if len(args) < 2 || args[0] != "check" {
+		return usageErrorf("usage: cordon sigma check DIR... (see --help)")
 	}
-	if fs.NArg() < 2 || fs.Arg(0) != "check" {
-		fmt.Fprintln(stderr, "cordon sigma: usage: cordon sigma check DIR... (see --help)")
-		return exitUsage
-	}
-	dirs := fs.Args()[1:]
-	set, err := sigma.Load(dirs...)
+	format, err := o.output.chosen()
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon sigma check: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
+		return err
+	}
+	set, err := sigma.Load(args[1:]...)
+	if err != nil {
+		return withCode(exitUsage, err)
 	}
 	c := set.Check()
-	if asJSON {
-		enc := json.NewEncoder(stdout)
+	out, err := o.output.open(std.out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if format == "json" {
+		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(c); err != nil {
-			fmt.Fprintf(stderr, "cordon sigma check: %v\n", err)
-			return exitUsage
+			return withCode(exitUsage, err)
 		}
-		return exitOK
+	} else {
+		printSigmaCheck(out, c, o.verbose)
 	}
-	printSigmaCheck(stdout, c, verbose)
-	return exitOK
+	return out.Commit()
 }
 
 func printSigmaCheck(w io.Writer, c sigma.Check, verbose bool) {
@@ -115,5 +125,28 @@ func printSigmaCheck(w io.Writer, c sigma.Check, verbose bool) {
 		for _, r := range c.Partly {
 			fmt.Fprintf(w, "  %s (%s): %s\n", e(r.File), e(r.Title), e(r.Note))
 		}
+	}
+}
+
+// printFindingBody prints a finding's instances and evidence, escaped.
+func printFindingBody(w io.Writer, f findings.Finding) {
+	for _, in := range f.Instances {
+		fmt.Fprintf(w, "  - %s\n", short(safeterm.Escape(in), 400))
+	}
+	for _, e := range f.Evidence {
+		fmt.Fprintf(w, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), short(safeterm.Escape(e.Message), 240))
+	}
+}
+
+// printSigmaFindings prints the findings of Sigma rules apart, each with
+// its rule's author (the Detection Rule License requires it with every match).
+func printSigmaFindings(w io.Writer, fs []findings.Finding) {
+	fmt.Fprintln(w, "\nSIGMA RULES (each rule is its author's work, credited as the Detection Rule License requires)")
+	for _, f := range fs {
+		if f.Origin == "" {
+			continue
+		}
+		fmt.Fprintf(w, "%-8s %s  by %s  [%s]\n", strings.ToUpper(f.Severity), safeterm.Escape(f.Title), safeterm.Escape(f.Author), safeterm.Escape(f.RuleID))
+		printFindingBody(w, f)
 	}
 }

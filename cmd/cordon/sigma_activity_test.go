@@ -14,9 +14,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -340,3 +342,29 @@ func TestSigmaRealActivity(t *testing.T) {
 }
 
 func base64Encode(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// sigmaFindings runs `cordon findings BUNDLE --sigma DIR --format json`
+// and returns the findings of the Sigma rules.
+func sigmaFindings(t *testing.T, bundle, dir string) []findings.Finding {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"findings", bundle, "--sigma", dir, "--format", "json"}, &out, &errb); code != exitOK {
+		t.Fatalf("cordon findings --sigma: exit %d\n%s", code, errb.String())
+	}
+	var doc struct {
+		Findings []findings.Finding `json:"findings"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var fs []findings.Finding
+	for _, f := range doc.Findings {
+		if f.Origin == "sigma" {
+			fs = append(fs, f)
+		}
+	}
+	if !strings.Contains(errb.String(), "sigma: 210 rules loaded") {
+		t.Errorf("no count of the Sigma rules on standard error:\n%s", errb.String())
+	}
+	return fs
+}

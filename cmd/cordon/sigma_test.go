@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ import (
 func TestSigmaCheckSigmaHQ(t *testing.T) {
 	dir := testenv.Shared(t, "sigma", "rules-linux")
 	var out, errb bytes.Buffer
-	if code := run([]string{"sigma", "check", dir}, &out, &errb); code != exitOK {
+	if code := run(context.Background(), []string{"sigma", "check", dir}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	for _, want := range []string{"rule files      210\n", "loaded          210\n", "not parsed      0\n", "applicable      210\n", "not applicable  0\n",
@@ -27,7 +28,7 @@ func TestSigmaCheckSigmaHQ(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := run([]string{"sigma", "check", "--json", dir}, &out, &errb); code != exitOK {
+	if code := run(context.Background(), []string{"sigma", "check", "--format", "json", dir}, &out, &errb); code != exitOK {
 		t.Fatalf("--json: exit %d", code)
 	}
 	var c sigma.Check
@@ -51,7 +52,7 @@ func TestSigmaCheckReasons(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := run([]string{"sigma", "check", dir}, &out, &errb); code != exitOK {
+	if code := run(context.Background(), []string{"sigma", "check", dir}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	s := out.String()
@@ -64,10 +65,10 @@ func TestSigmaCheckReasons(t *testing.T) {
 	if strings.Contains(s, "\x1b") {
 		t.Errorf("an escape reached the terminal: %q", s)
 	}
-	if code := run([]string{"sigma", "check", filepath.Join(dir, "nosuch")}, &out, &errb); code != exitUsage {
+	if code := run(context.Background(), []string{"sigma", "check", filepath.Join(dir, "nosuch")}, &out, &errb); code != exitUsage {
 		t.Errorf("missing directory: exit %d, want %d", code, exitUsage)
 	}
-	if code := run([]string{"sigma"}, &out, &errb); code != exitUsage {
+	if code := run(context.Background(), []string{"sigma"}, &out, &errb); code != exitUsage {
 		t.Errorf("no subcommand: exit %d, want %d", code, exitUsage)
 	}
 }
