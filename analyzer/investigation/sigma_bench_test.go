@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,16 +25,6 @@ import (
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
 )
-
-// cpuTime is the process's user and system CPU time so far: on a machine
-// shared with other work, wall times say little.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func BenchmarkSigmaOverSynthetic(b *testing.B) {
 	n := 1_000_000
@@ -69,9 +58,9 @@ func BenchmarkSigmaOverSynthetic(b *testing.B) {
 	measure := func(f func() int) pass {
 		debug.FreeOSMemory()
 		analyzertest.ResetPeakRSS()
-		c0, w0 := cpuTime(), time.Now()
+		c0, w0 := analyzertest.CPUTime(), time.Now()
 		k := f()
-		return pass{time.Since(w0), cpuTime() - c0, analyzertest.PeakRSS(), k}
+		return pass{time.Since(w0), analyzertest.CPUTime() - c0, analyzertest.PeakRSS(), k}
 	}
 	for i := 0; i < b.N; i++ {
 		read := measure(func() int {

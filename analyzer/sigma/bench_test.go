@@ -22,10 +22,10 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cordon-forensics/cordon/analyzer/analyzertest"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
 	"github.com/cordon-forensics/cordon/timeline"
@@ -116,31 +116,22 @@ func (s *synthetic) next(buf []timeline.Event) ([]timeline.Event, bool) {
 	return buf, len(buf) > 0
 }
 
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// resetPeakRSS resets VmHWM (Linux: "5" to /proc/self/clear_refs).
-func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
-
-// peakRSS returns VmHWM in bytes.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
+// each hands the n synthetic events to f, made in batches of buf's
+// capacity, and returns the time spent in f.
+func each(n int, buf []timeline.Event, f func(*timeline.Event)) time.Duration {
+	var in time.Duration
+	syn := newSynthetic(n)
+	for {
+		evs, ok := syn.next(buf)
+		if !ok {
+			return in
 		}
+		t := time.Now()
+		for j := range evs {
+			f(&evs[j])
+		}
+		in += time.Since(t)
 	}
-	return -1
 }
 
 func BenchmarkSigmaHQ(b *testing.B) {
@@ -161,63 +152,34 @@ func BenchmarkSigmaHQ(b *testing.B) {
 	buf := make([]timeline.Event, 0, 10_000)
 	for i := 0; i < b.N; i++ {
 		// making the events alone, to take its CPU time off the others'
-		c0 := cpuTime()
-		syn := newSynthetic(n)
-		for {
-			if _, ok := syn.next(buf); !ok {
-				break
-			}
-		}
-		gen := cpuTime() - c0
+		c0 := analyzertest.CPUTime()
+		each(n, buf, func(*timeline.Event) {})
+		gen := analyzertest.CPUTime() - c0
 
 		// Cordon's own rules
-		c0 = cpuTime()
-		var own time.Duration
+		c0 = analyzertest.CPUTime()
 		eng := findings.NewEngine(builtin)
-		syn = newSynthetic(n)
-		for {
-			evs, ok := syn.next(buf)
-			if !ok {
-				break
-			}
-			t := time.Now()
-			for j := range evs {
-				eng.Add(evs[j])
-			}
-			own += time.Since(t)
-		}
+		own := each(n, buf, func(ev *timeline.Event) { eng.Add(*ev) })
 		t := time.Now()
 		ownFindings := len(eng.Findings())
 		own += time.Since(t)
-		ownCPU := cpuTime() - c0 - gen
+		ownCPU := analyzertest.CPUTime() - c0 - gen
 
 		// SigmaHQ's rules
-		resetPeakRSS()
-		base := peakRSS()
+		analyzertest.ResetPeakRSS()
+		base := analyzertest.PeakRSS()
 		var ms runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		heap0 := ms.HeapAlloc
-		c0 = cpuTime()
-		var sig time.Duration
+		c0 = analyzertest.CPUTime()
 		e := NewEngine(set)
-		syn = newSynthetic(n)
-		for {
-			evs, ok := syn.next(buf)
-			if !ok {
-				break
-			}
-			t := time.Now()
-			for j := range evs {
-				e.Add(&evs[j])
-			}
-			sig += time.Since(t)
-		}
+		sig := each(n, buf, e.Add)
 		t = time.Now()
 		fs := e.Findings()
 		sig += time.Since(t)
-		sigCPU := cpuTime() - c0 - gen
-		rss := peakRSS()
+		sigCPU := analyzertest.CPUTime() - c0 - gen
+		rss := analyzertest.PeakRSS()
 		runtime.GC()
 		runtime.ReadMemStats(&ms)
 		heap := int64(ms.HeapAlloc) - int64(heap0) // what the engine and its findings hold at the end
