@@ -56,7 +56,7 @@ func BenchmarkAnalyzeAndReport(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			inv, err := investigation.Investigate(ctx, c, rs)
+			inv, err := investigation.Investigate(ctx, c, rs.Rules)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -31,7 +31,7 @@ import (
 const (
 	cacheFile = "investigation.json"
 	// cacheFormat changes whenever what an investigation computes changes.
-	cacheFormat = "cordon-investigation/1"
+	cacheFormat = "cordon-investigation/2"
 	// maxCacheBytes bounds the file read back (it is the analyst's own, but
 	// a case directory may come from elsewhere).
 	maxCacheBytes = 512 << 20
@@ -121,7 +121,7 @@ func Get(ctx context.Context, c *casestore.Case, rs RuleSet) (inv *Investigation
 	if inv, err := Load(c, rs); err != nil || inv != nil {
 		return inv, inv != nil, err
 	}
-	inv, err = Investigate(ctx, c, rs)
+	inv, err = InvestigateWith(ctx, c, rs)
 	if err != nil {
 		return nil, false, err
 	}

@@ -7,7 +7,6 @@ package investigation
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
@@ -30,11 +29,17 @@ type Investigation struct {
 }
 
 // Investigate reads every event of the case once, in time order, through
-// the rule engine, the Sigma rules (rs.Sigma) and the correlator, then
-// builds the attack threads. Sigma findings are listed with the others
-// (Origin "sigma") but do not steer the attack chain: rules written
-// elsewhere, for other hosts, would start threads of their own.
-func Investigate(ctx context.Context, c *casestore.Case, rs RuleSet) (*Investigation, error) {
+// the rule engine and the correlator, then builds the attack threads.
+func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) (*Investigation, error) {
+	return InvestigateWith(ctx, c, RuleSet{Rules: rules})
+}
+
+// InvestigateWith is Investigate with a whole rule set: Cordon's rules
+// and, when rs.Sigma is set, the Sigma rules, in the same pass. Sigma
+// findings are listed with the others (Origin "sigma") but do not steer
+// the attack chain: rules written for any host would start threads of
+// their own.
+func InvestigateWith(ctx context.Context, c *casestore.Case, rs RuleSet) (*Investigation, error) {
 	var events int64
 	eng := findings.NewEngine(rs.Rules)
 	cor := correlate.New()
@@ -86,7 +91,7 @@ func Investigate(ctx context.Context, c *casestore.Case, rs RuleSet) (*Investiga
 		withHashes(sf)
 		inv.Findings = append(inv.Findings, sf...)
 	}
-	sortFindings(inv.Findings)
+	findings.SortFindings(inv.Findings)
 	return inv, nil
 }
 
@@ -115,17 +120,6 @@ var (
 		Severity: "medium", Attack: findings.Attack{ID: "T1071", Name: "Application Layer Protocol"},
 		Why: "Destinations that appear only after the first anomalous event are where the intruder's programs talk: block and investigate them."}
 )
-
-// sortFindings orders findings most severe first, then by rule id, as the engine does.
-func sortFindings(fs []findings.Finding) {
-	rank := map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
-	sort.SliceStable(fs, func(i, j int) bool {
-		if rank[fs[i].Severity] != rank[fs[j].Severity] {
-			return rank[fs[i].Severity] > rank[fs[j].Severity]
-		}
-		return fs[i].RuleID < fs[j].RuleID
-	})
-}
 
 func correlationFindings(ch correlate.Result) []findings.Finding {
 	f := RespawnFinding

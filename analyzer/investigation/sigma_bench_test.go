@@ -71,14 +71,14 @@ func BenchmarkSigmaOverSynthetic(b *testing.B) {
 			return 0
 		})
 		base := measure(func() int {
-			inv, err := investigation.Investigate(ctx, c, own)
+			inv, err := investigation.InvestigateWith(ctx, c, own)
 			if err != nil {
 				b.Fatal(err)
 			}
 			return len(inv.Findings)
 		})
 		sig := measure(func() int {
-			inv, err := investigation.Investigate(ctx, c, withSigma)
+			inv, err := investigation.InvestigateWith(ctx, c, withSigma)
 			if err != nil {
 				b.Fatal(err)
 			}

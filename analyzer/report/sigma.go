@@ -25,7 +25,7 @@ func splitSigma(fs []findings.Finding) (own, sigma []findings.Finding) {
 	return own, sigma
 }
 
-// sigmaSummary is the summary's line about the Sigma findings ("" without).
+// sigmaSummary is the summary's sentence about the Sigma findings ("" without).
 func sigmaSummary(sigma []findings.Finding) string {
 	if len(sigma) == 0 {
 		return ""
@@ -34,25 +34,35 @@ func sigmaSummary(sigma []findings.Finding) string {
 	for _, f := range sigma {
 		rules[f.RuleID] = true
 	}
-	return fmt.Sprintf("Sigma rules: %d findings of %d rules; most severe: %s (%s, by %s). They are listed in their own section, with their authors.",
+	return fmt.Sprintf("%d findings of %d rules; most severe: %s (%s), by %s. They are listed in their own section, with their authors.",
 		len(sigma), len(rules), sigma[0].Title, strings.ToUpper(sigma[0].Severity), sigma[0].Author)
 }
 
-// sigmaHTML is the Sigma section of the HTML page (html.go includes it).
+// noFindings is the summary's sentence when Cordon's rules found nothing.
+func noFindings(r Report) string {
+	if len(r.Sigma) > 0 {
+		return "No Cordon rule matched the events of this case."
+	}
+	return "No rule matched the events of this case."
+}
+
+// The Sigma section of the HTML page (html.go includes it).
 var _ = template.Must(page.New("sigma").Parse(`{{if or .R.Sigma .R.SigmaNotes}}<h2 id="sigma">Sigma rules</h2>
 <p>Findings of Sigma rules loaded with <code>--sigma</code>, one per rule and activity. Each rule is its author's work, credited as the Detection Rule License requires.</p>
-{{with .R.SigmaNotes}}<ul>{{range .}}<li><small>{{.}}</small></li>{{end}}</ul>{{end}}
-{{range .R.Sigma}}<section>
-<h3 class="{{.Severity}}">[{{upper .Severity}}] {{.Title}}</h3>
+{{with .R.SigmaNotes}}<ul class="meta">{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
+{{range .R.Sigma}}{{$sec := section .Evidence}}<section class="finding">
+<h3><span class="badge sev-{{.Severity}}">{{upper .Severity}}</span>{{.Title}}</h3>
 <p>Rule <code>{{.RuleID}}</code>{{with .RuleFile}} (<code>{{.}}</code>){{end}} by <strong>{{.Author}}</strong>{{with .Status}}; status {{.}}{{end}}{{with .Level}}; level {{.}}{{end}}{{with .Attack.ID}}; ATT&amp;CK {{.}}{{end}}{{with .Attack.Name}} ({{.}}){{end}}.</p>
 {{with .Why}}<p>{{.}}</p>{{end}}
 {{with .Instances}}<ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{with .FalsePositives}}<p><small>False positives: {{range $i, $f := .}}{{if $i}}; {{end}}{{$f}}{{end}}</small></p>{{end}}
-{{with .Tags}}<p><small>Tags: {{range .}}<code>{{.}}</code> {{end}}</small></p>{{end}}
-{{with .References}}<p><small>References: {{range .}}<code>{{.}}</code> {{end}}</small></p>{{end}}
-<table><tr><th>time</th><th>event</th><th>bundle</th><th>entry</th><th>line</th><th>offset</th></tr>
-{{range .Evidence}}<tr><td>{{.Time}}</td><td><code>{{.Message}}</code></td><td>{{.Provenance.Bundle}}</td><td><code>{{.Provenance.Entry}}</code></td><td>{{.Provenance.Line}}</td><td>{{.Provenance.Offset}}</td></tr>
-{{end}}</table></section>
+{{with .FalsePositives}}<p class="meta">False positives: {{range $i, $f := .}}{{if $i}}; {{end}}{{$f}}{{end}}</p>{{end}}
+{{with .Tags}}<p class="meta">Tags: {{range .}}<code>{{.}}</code> {{end}}</p>{{end}}
+{{with .References}}<p class="meta">References: {{range .}}<code>{{.}}</code> {{end}}</p>{{end}}
+{{with .Evidence}}<p class="meta">{{if $sec}}Evidence from bundle <code>{{$sec}}</code>{{else}}Evidence from several bundles{{end}}:</p>
+<table><colgroup><col class="time"><col><col class="where"></colgroup>
+<thead><tr><th>time (UTC)</th><th>event</th><th>where</th></tr></thead><tbody>
+{{range .}}<tr><td>{{evtime .Time}}</td><td><code>{{.Message}}</code></td><td>{{template "cite" ($.C.Cite $sec .)}}</td></tr>
+{{end}}</tbody></table>{{end}}</section>
 {{else}}<p>No Sigma rule matched.</p>{{end}}{{end}}`))
 
 // sigmaMarkdown writes the Sigma section of the Markdown report.
@@ -61,7 +71,8 @@ func sigmaMarkdown(b *strings.Builder, r Report) {
 		return
 	}
 	e := mdEscape
-	fmt.Fprintf(b, "\n## Sigma rules\n\nFindings of Sigma rules loaded with `--sigma`, one per rule and activity. Each rule is its author's work, credited as the Detection Rule License requires.\n")
+	c := newCiter(r.Bundles)
+	b.WriteString("\n## Sigma rules\n\nFindings of Sigma rules loaded with `--sigma`, one per rule and activity. Each rule is its author's work, credited as the Detection Rule License requires.\n")
 	if len(r.SigmaNotes) > 0 {
 		b.WriteString("\n")
 		for _, n := range r.SigmaNotes {
@@ -72,7 +83,7 @@ func sigmaMarkdown(b *strings.Builder, r Report) {
 		b.WriteString("\nNo Sigma rule matched.\n")
 	}
 	for _, f := range r.Sigma {
-		fmt.Fprintf(b, "\n### [%s] %s\n\nRule %s", strings.ToUpper(f.Severity), e(f.Title), e(f.RuleID))
+		fmt.Fprintf(b, "\n### %s %s\n\nRule %s", e("["+strings.ToUpper(f.Severity)+"]"), e(f.Title), e(f.RuleID))
 		if f.RuleFile != "" {
 			fmt.Fprintf(b, " (%s)", e(f.RuleFile))
 		}
@@ -95,9 +106,16 @@ func sigmaMarkdown(b *strings.Builder, r Report) {
 		if len(f.References) > 0 {
 			fmt.Fprintf(b, "\nReferences: %s\n", e(strings.Join(f.References, " ")))
 		}
-		b.WriteString("\n| time | event | evidence |\n|---|---|---|\n")
+		if len(f.Evidence) == 0 {
+			continue
+		}
+		sec := sectionBundle(f.Evidence)
+		if sec != "" {
+			fmt.Fprintf(b, "\nEvidence from bundle %s:\n", e(sec))
+		}
+		b.WriteString("\n| time | event | where |\n|---|---|---|\n")
 		for _, x := range f.Evidence {
-			fmt.Fprintf(b, "| %s | %s | %s |\n", e(x.Time), e(x.Message), e(x.Provenance.Bundle+": "+where(x)))
+			fmt.Fprintf(b, "| %s | %s | %s |\n", e(evidenceTime(x.Time)), e(x.Message), e(c.cite(sec, x).Text))
 		}
 	}
 }

@@ -12,16 +12,12 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/sigma"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "sigma", summary: "check a directory of Sigma rules: what loads and what can match Cordon's events",
-		help: sigmaHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o sigmaOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[sigmaOptions]("sigma", "check a directory of Sigma rules: what loads and what can match Cordon's events", sigmaHelp)
 }
 
 const sigmaHelp = `cordon sigma check: what a directory of Sigma rules gives
@@ -131,10 +127,10 @@ func printSigmaCheck(w io.Writer, c sigma.Check, verbose bool) {
 // printFindingBody prints a finding's instances and evidence, escaped.
 func printFindingBody(w io.Writer, f findings.Finding) {
 	for _, in := range f.Instances {
-		fmt.Fprintf(w, "  - %s\n", short(safeterm.Escape(in), 400))
+		fmt.Fprintf(w, "  - %s\n", clip.Cut(safeterm.Escape(in), 400))
 	}
 	for _, e := range f.Evidence {
-		fmt.Fprintf(w, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), short(safeterm.Escape(e.Message), 240))
+		fmt.Fprintf(w, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), clip.Cut(safeterm.Escape(e.Message), 240))
 	}
 }
 
