@@ -45,6 +45,12 @@ type Options struct {
 	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
 	BinariesMax      int64 // cap on all bytes the binaries source hashes
 
+	// Build artifacts (issue 17): directories of build outputs to hash,
+	// whether to copy them, and a cap on the bytes read.
+	Artifacts     []string
+	ArtifactsCopy bool
+	ArtifactsMax  int64
+
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
 	CaptureFor time.Duration
@@ -74,6 +80,7 @@ func DefaultOptions() Options {
 		TimelineBudget:   120 * time.Second,
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
+		ArtifactsMax:     4 << 30,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
 	}
@@ -103,6 +110,10 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.TimelineBudget, "timeline-budget", o.TimelineBudget, "time budget of the file timeline")
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
 	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
+
+	fs.StringArrayVar(&o.Artifacts, "artifacts", o.Artifacts, "hash the build outputs under this directory, and copy the in-toto/SLSA provenance files there (repeatable)")
+	fs.BoolVar(&o.ArtifactsCopy, "artifacts-copy", o.ArtifactsCopy, "copy the --artifacts files too, each up to --max-file-size")
+	fs.Var(newSizeValue(&o.ArtifactsMax), "artifacts-max", "cap on all bytes the artifacts source reads")
 
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")

@@ -155,6 +155,7 @@ func Markdown(w io.Writer, r Report) error {
 		p("\nNo findings.\n")
 	}
 	sigmaMarkdown(&b, r)
+	attestationMarkdown(&b, r.Attestation, e)
 	p("\n## Chain of custody\n")
 	for _, bu := range r.Bundles {
 		p("\n### Bundle %s\n\n| | |\n|---|---|\n", e(bu.EvidenceID))

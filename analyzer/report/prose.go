@@ -143,6 +143,7 @@ func summaryLines(r Report) []summaryLine {
 	if s.FirstAnomalous != nil {
 		add("Since", fmt.Sprintf("%s: %s. The last known-good state is just before it.", timeUTC(s.Since), cut(s.FirstAnomalous.Text, 240)), s.FirstAnomalous.Evidence...)
 	}
+	out = append(out, attestationSummary(r.Attestation)...)
 	if s.WayIn != nil {
 		text := cut(s.WayIn.Text, 240) + "."
 		if len(s.RootCause) > 0 {

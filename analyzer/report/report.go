@@ -91,6 +91,8 @@ type Report struct {
 	Findings     []findings.Finding `json:"findings"`
 	Bundles      []Bundle           `json:"bundles"`
 	Notes        []string           `json:"notes,omitempty"`
+	// Attestation is set by cordon attest (attestation.go).
+	Attestation *Attestation `json:"attestation,omitempty"`
 
 	// Sigma are the findings of Sigma rules (sigma.go), with their authors;
 	// SigmaNotes say what of those rules did not load or cannot match.

@@ -170,6 +170,10 @@ func exitCodeFor(ctx context.Context, name string, err error, stderr io.Writer) 
 		return exitOK
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		var quiet *exitError
+		if errors.As(err, &quiet) && quiet.code == exitInterrupted && quiet.err == nil {
+			return exitInterrupted // the verb said what it left behind (export: where to resume)
+		}
 		fmt.Fprintf(stderr, "cordon %s: interrupted; nothing half-done was left behind\n", name)
 		return exitInterrupted
 	}
