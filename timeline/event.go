@@ -91,11 +91,12 @@ type Process struct {
 
 // ParentProcess is ECS "process.parent.*" (one level; ancestry is in Labels or by lookup).
 type ParentProcess struct {
-	PID        int64     `json:"pid,omitempty"`
-	Name       string    `json:"name,omitempty"`
-	Executable string    `json:"executable,omitempty"`
-	Start      time.Time `json:"start,omitzero"`
-	EntityID   string    `json:"entity_id,omitempty"`
+	PID         int64     `json:"pid,omitempty"`
+	Name        string    `json:"name,omitempty"`
+	Executable  string    `json:"executable,omitempty"`
+	CommandLine string    `json:"command_line,omitempty"`
+	Start       time.Time `json:"start,omitzero"`
+	EntityID    string    `json:"entity_id,omitempty"`
 }
 
 // Hash is ECS "*.hash.*".

@@ -126,6 +126,18 @@ type Finding struct {
 	// Instances are a check's findings, one line each (a rule over single
 	// events has none: its evidence says it all).
 	Instances []string `json:"instances,omitempty"`
+
+	// A finding of a rule written by others (analyzer/sigma) says whose rule
+	// it is; Cordon's own rules leave these empty. The Detection Rule
+	// License of SigmaHQ's rules requires the author wherever a match is shown.
+	Origin         string   `json:"origin,omitempty"` // "sigma"
+	Author         string   `json:"author,omitempty"`
+	Status         string   `json:"status,omitempty"` // the rule's maturity: stable, test, experimental, …
+	Level          string   `json:"level,omitempty"`  // the rule's own word for its severity
+	Tags           []string `json:"tags,omitempty"`
+	FalsePositives []string `json:"false_positives,omitempty"`
+	References     []string `json:"references,omitempty"`
+	RuleFile       string   `json:"rule_file,omitempty"` // the rule's file, relative to the directory it was loaded from
 }
 
 // ParseRules reads a YAML file holding a list of rules, validating each.
@@ -345,5 +357,9 @@ func SortFindings(fs []Finding) {
 
 // String is a one-line summary, for logs.
 func (f Finding) String() string {
-	return fmt.Sprintf("%s [%s] %s (%s %s): %d evidence", f.RuleID, strings.ToUpper(f.Severity), f.Title, f.Attack.ID, f.Attack.Name, len(f.Evidence))
+	s := fmt.Sprintf("%s [%s] %s (%s %s): %d evidence", f.RuleID, strings.ToUpper(f.Severity), f.Title, f.Attack.ID, f.Attack.Name, len(f.Evidence))
+	if f.Origin != "" {
+		s += fmt.Sprintf(" (%s rule by %s)", f.Origin, f.Author)
+	}
+	return s
 }

@@ -121,7 +121,7 @@ func Get(ctx context.Context, c *casestore.Case, rs RuleSet) (inv *Investigation
 	if inv, err := Load(c, rs); err != nil || inv != nil {
 		return inv, inv != nil, err
 	}
-	inv, err = Investigate(ctx, c, rs.Rules)
+	inv, err = InvestigateWith(ctx, c, rs)
 	if err != nil {
 		return nil, false, err
 	}

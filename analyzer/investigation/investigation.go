@@ -12,6 +12,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/sigma"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -30,13 +31,29 @@ type Investigation struct {
 // Investigate reads every event of the case once, in time order, through
 // the rule engine and the correlator, then builds the attack threads.
 func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) (*Investigation, error) {
+	return InvestigateWith(ctx, c, RuleSet{Rules: rules})
+}
+
+// InvestigateWith is Investigate with a whole rule set: Cordon's rules
+// and, when rs.Sigma is set, the Sigma rules, in the same pass. Sigma
+// findings are listed with the others (Origin "sigma") but do not steer
+// the attack chain: rules written for any host would start threads of
+// their own.
+func InvestigateWith(ctx context.Context, c *casestore.Case, rs RuleSet) (*Investigation, error) {
 	var events int64
-	eng := findings.NewEngine(rules)
+	eng := findings.NewEngine(rs.Rules)
 	cor := correlate.New()
+	var sig *sigma.Engine
+	if rs.Sigma != nil {
+		sig = sigma.NewEngine(rs.Sigma)
+	}
 	err := c.Events(ctx, casestore.Query{}, func(ev timeline.Event) error {
 		events++
 		eng.Add(ev)
 		cor.Add(ev)
+		if sig != nil {
+			sig.Add(&ev)
+		}
 		return nil
 	})
 	if err != nil {
@@ -50,22 +67,30 @@ func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) 
 			hashes[b.EvidenceID+"\x00"+e.Name] = e.SHA256
 		}
 	}
-	for i := range inv.Findings {
-		for j := range inv.Findings[i].Evidence {
-			pv := &inv.Findings[i].Evidence[j].Provenance
-			if pv.SHA256 == "" {
-				pv.SHA256 = hashes[pv.Bundle+"\x00"+pv.Entry]
+	withHashes := func(fs []findings.Finding) {
+		for i := range fs {
+			for j := range fs[i].Evidence {
+				pv := &fs[i].Evidence[j].Provenance
+				if pv.SHA256 == "" {
+					pv.SHA256 = hashes[pv.Bundle+"\x00"+pv.Entry]
+				}
 			}
 		}
 	}
+	withHashes(inv.Findings)
 	agg := map[string]bool{}
-	for _, r := range rules {
+	for _, r := range rs.Rules {
 		if r.Respawn != nil || r.Check != nil {
 			agg[r.ID] = true
 		}
 	}
 	inv.Chain = cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
 	inv.Findings = append(inv.Findings, correlationFindings(inv.Chain)...)
+	if sig != nil {
+		sf := sig.Findings()
+		withHashes(sf)
+		inv.Findings = append(inv.Findings, sf...)
+	}
 	findings.SortFindings(inv.Findings)
 	return inv, nil
 }

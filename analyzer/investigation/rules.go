@@ -10,14 +10,34 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/rules"
+	"github.com/cordon-forensics/cordon/analyzer/sigma"
 )
 
 // RuleSet is the rules a case is judged with: the built-in ones, then the
 // analyst's, and a digest of their files (names and bytes), which says
 // whether a saved investigation was made with the same rules.
 type RuleSet struct {
-	Rules  []findings.Rule
+	Rules []findings.Rule
+	// Sigma are the Sigma rules of --sigma (analyzer/sigma); nil without.
+	Sigma  *sigma.RuleSet
 	Digest string
+}
+
+// AddSigma loads the Sigma rules under each directory (analyzer/sigma:
+// a rule that cannot load or cannot match is kept in the set with the
+// reason, for the caller to say) and folds their digest into rs's.
+func (rs *RuleSet) AddSigma(dirs ...string) error {
+	if len(dirs) == 0 {
+		return nil
+	}
+	set, err := sigma.Load(dirs...)
+	if err != nil {
+		return fmt.Errorf("--sigma: %w", err)
+	}
+	rs.Sigma = set
+	sum := sha256.Sum256([]byte(rs.Digest + "\x00sigma\x00" + set.Digest))
+	rs.Digest = hex.EncodeToString(sum[:])
+	return nil
 }
 
 // LoadRules loads the built-in rules and those of each directory (*.yaml).

@@ -154,6 +154,7 @@ func Markdown(w io.Writer, r Report) error {
 	if len(r.Findings) == 0 {
 		p("\nNo findings.\n")
 	}
+	sigmaMarkdown(&b, r)
 	attestationMarkdown(&b, r.Attestation, e)
 	p("\n## Chain of custody\n")
 	for _, bu := range r.Bundles {

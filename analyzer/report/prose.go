@@ -174,7 +174,7 @@ func summaryLines(r Report) []summaryLine {
 		out = append(out, l)
 	}
 	if len(r.Findings) == 0 {
-		add("Findings", "No rule matched the events of this case.")
+		add("Findings", noFindings(r))
 	} else {
 		var parts []string
 		for _, c := range s.Severities {
@@ -182,6 +182,9 @@ func summaryLines(r Report) []summaryLine {
 		}
 		f := r.Findings[0]
 		add("Findings", fmt.Sprintf("%d: %s. Most severe: %s, %s (%s %s).", len(r.Findings), strings.Join(parts, ", "), f.RuleID, f.Title, f.Attack.ID, f.Attack.Name))
+	}
+	if t := sigmaSummary(r.Sigma); t != "" {
+		add("Sigma rules", t)
 	}
 	if s.Earliest != nil {
 		add("Earliest evidence", fmt.Sprintf("%s at %s.", cut(s.Earliest.Message, 240), s.Earliest.Time), *s.Earliest)

@@ -93,6 +93,11 @@ type Report struct {
 	Notes        []string           `json:"notes,omitempty"`
 	// Attestation is set by cordon attest (attestation.go).
 	Attestation *Attestation `json:"attestation,omitempty"`
+
+	// Sigma are the findings of Sigma rules (sigma.go), with their authors;
+	// SigmaNotes say what of those rules did not load or cannot match.
+	Sigma      []findings.Finding `json:"sigma_findings,omitempty"`
+	SigmaNotes []string           `json:"sigma_notes,omitempty"`
 }
 
 // Summary is what an incident lead reads first, as facts: the sentences
@@ -177,7 +182,8 @@ var severityOrder = []string{"critical", "high", "medium", "low", "info"}
 // what, since when, how they got in, what was recovered, what to do first.
 // generated is stated as the report's making time unless zero.
 func Build(caseName, version string, fs []findings.Finding, threads []correlate.Thread, links []correlate.Link, bs []Bundle, generated time.Time) Report {
-	r := Report{Case: caseName, ToolVersion: version, Findings: fs, Links: links, Bundles: bs}
+	fs, sigma := splitSigma(fs)
+	r := Report{Case: caseName, ToolVersion: version, Findings: fs, Sigma: sigma, Links: links, Bundles: bs}
 	if !generated.IsZero() {
 		r.Generated = generated.UTC()
 	}

@@ -47,11 +47,13 @@ prefix when it is one of the common forms (a timestamp first, [%p],
 Parser warnings are kept in the case and counted here; cordon warnings
 --case DIR lists them. Then the rules and the correlation run over the
 whole case once, and their result is kept in DIR/investigation.json for
-cordon findings and cordon report (--rules: the rules to keep it for).
+cordon findings and cordon report (--rules and --sigma: the rules to keep
+it for; findings and report given the same read it back).
 
 Examples:
   cordon analyze web01.cordon db01.cordon --case IR-031
   cordon analyze web01.cordon --case IR-031 --pubkey responder.pub
+  cordon analyze web01.cordon --case IR-031 --sigma ~/sigma/rules/linux
   cordon search --case IR-031 '+process.executable:"/tmp/mysql" +event.action:process-started'
   cordon timeline --case IR-031 --from 2026-11-02T10:00:00Z --format timesketch > ir031.csv
 
@@ -76,9 +78,12 @@ func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) erro
 	if len(args) == 0 || o.caseDir.dir == "" {
 		return usageErrorf("BUNDLE... and --case DIR are needed (see --help)")
 	}
-	rs, err := investigation.LoadRules(o.rules.rules...)
+	rs, notes, err := o.rules.load()
 	if err != nil {
-		return withCode(exitUsage, err)
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintf(std.err, "cordon analyze: %s\n", safeterm.Escape(n))
 	}
 	var failed error
 	var events, warnings int64
@@ -123,8 +128,14 @@ func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) erro
 		if err != nil {
 			return fmt.Errorf("investigating the case: %w", err)
 		}
-		fmt.Fprintf(std.out, "investigated: %d findings, %d attack threads, over %d events in %s (cordon findings --case shows them)\n",
-			len(inv.Findings), len(inv.Chain.Threads), inv.Events, time.Since(start).Round(time.Millisecond))
+		sig := 0
+		for _, f := range inv.Findings {
+			if f.Origin == "sigma" {
+				sig++
+			}
+		}
+		fmt.Fprintf(std.out, "investigated: %d findings (%d of Sigma rules), %d attack threads, over %d events in %s (cordon findings --case shows them)\n",
+			len(inv.Findings), sig, len(inv.Chain.Threads), inv.Events, time.Since(start).Round(time.Millisecond))
 	}
 	return failed
 }

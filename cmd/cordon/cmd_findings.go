@@ -42,6 +42,10 @@ bundles or the rules changed). With BUNDLE paths, they are analyzed first
 removed at the end, also when interrupted. A bundle that fails
 verification is refused unless --force, which marks its events unverified.
 The rules are the built-in set in analyzer/rules (YAML), plus --rules DIR.
+--sigma DIR (repeatable) adds the Sigma rules of DIR (SigmaHQ's rules/linux,
+say): their findings are printed apart, one per rule and activity, each
+with its rule's author; what of DIR cannot load or cannot match is said
+once on standard error (cordon sigma check DIR says it in full).
 Then the attack chain is rebuilt from joins across sources and printed
 after the findings, its first anomalous event marked.
 
@@ -49,6 +53,7 @@ Examples:
   cordon findings --case IR-031
   cordon findings web01.cordon
   cordon findings --case IR-031 --rules ./my-rules --format json
+  cordon findings --case IR-031 --sigma ~/sigma/rules/linux
 
 Exit codes: 0 done (with or without findings), 1 a bundle was refused or
 could not be analyzed, 2 usage error, 130 interrupted.
@@ -64,8 +69,9 @@ One self-contained HTML file (no external fetches, strict
 Content-Security-Policy, every piece of evidence escaped), or Markdown, or
 JSON: a summary, the attack chain with its first anomalous event, a
 timeline picture, the process tree around the suspect processes, the
-findings with their evidence, and the chain of custody with every entry's
-hash. The format follows the file name (.html, .md, .json) unless --format.
+findings with their evidence, the findings of --sigma rules in a section
+of their own with each rule's author, and the chain of custody with every
+entry's hash. The format follows the file name (.html, .md, .json) unless --format.
 The file appears whole or not at all, and is never overwritten. The report
 is dated by its evidence (the end of the latest collection), so the same
 case gives the same bytes; --generated-at now (or SOURCE_DATE_EPOCH) adds
@@ -74,6 +80,7 @@ the time it was made.
 Examples:
   cordon report --case IR-031 -o report.html
   cordon report --case IR-031 -o report.md
+  cordon report --case IR-031 --sigma ~/sigma/rules/linux -o report.html
   cordon report web01.cordon -o report.html --title IR-031
 
 Exit codes: 0 written, 1 a bundle was refused, 2 usage error, 130
@@ -87,6 +94,8 @@ type analysis struct {
 	// unverified says, for the terminal, which bundles were forced (the
 	// report says it from the bundles' typed records).
 	unverified []string
+	// sigmaNotes say what of the Sigma rules did not load or cannot match.
+	sigmaNotes []string
 }
 
 // judgeOptions are what findings and report share: a case, or bundles to
@@ -110,9 +119,9 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 	if len(paths) == 0 && o.caseDir.dir == "" {
 		return nil, usageErrorf("--case DIR or BUNDLE... is needed (see --help)")
 	}
-	rs, err := investigation.LoadRules(o.rules.rules...)
+	rs, sigmaNotes, err := o.rules.load()
 	if err != nil {
-		return nil, withCode(exitUsage, err)
+		return nil, err
 	}
 	caseDir := o.caseDir.dir
 	if caseDir == "" {
@@ -150,7 +159,7 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 	if err != nil {
 		return nil, err
 	}
-	a := &analysis{inv: inv}
+	a := &analysis{inv: inv, sigmaNotes: sigmaNotes}
 	for _, b := range inv.Bundles {
 		if b.Unverified {
 			a.unverified = append(a.unverified, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
@@ -194,7 +203,7 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	if err != nil {
 		return err
 	}
-	for _, n := range append(a.unverified, a.notes...) {
+	for _, n := range append(append(a.unverified, a.notes...), a.sigmaNotes...) {
 		fmt.Fprintf(std.err, "cordon findings: %s\n", safeterm.Escape(n))
 	}
 	out, err := o.output.open(std.out)
@@ -213,18 +222,22 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 		}
 		return out.Commit()
 	}
+	own, sig := 0, 0
 	for _, f := range a.inv.Findings {
+		if f.Origin != "" {
+			sig++
+			continue
+		}
+		own++
 		fmt.Fprintf(out, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
 			safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
-		for _, in := range f.Instances {
-			fmt.Fprintf(out, "  - %s\n", clip.Cut(safeterm.Escape(in), 400))
-		}
-		for _, e := range f.Evidence {
-			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), clip.Cut(safeterm.Escape(e.Message), 240))
-		}
+		printFindingBody(out, f)
 	}
-	if len(a.inv.Findings) == 0 {
+	if own == 0 {
 		fmt.Fprintln(out, "no finding")
+	}
+	if sig > 0 {
+		printSigmaFindings(out, a.inv.Findings)
 	}
 	printChain(out, a.inv.Chain)
 	return out.Commit()
@@ -327,6 +340,7 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 	}
 	r := report.Build(title, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, generated)
 	r.Notes = append(r.Notes, a.notes...)
+	r.SigmaNotes = a.sigmaNotes
 	out, err := o.output.open(std.out)
 	if err != nil {
 		return err

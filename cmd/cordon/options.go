@@ -6,7 +6,7 @@ package main
 //	verifyOptions    --pubkey, --identity, --sha256 (every verb that reads bundles)
 //	caseOptions      --case
 //	analysisOptions  --force, --sort-memory, --pg-log-line-prefix (verbs that analyze bundles)
-//	ruleOptions      --rules (verbs that judge a case)
+//	ruleOptions      --rules, --sigma (verbs that judge a case)
 //	selectOptions    --from, --to, --host, --query (verbs that select events)
 //	outputOptions    -o, --format (every verb that writes a result)
 
@@ -25,6 +25,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/index"
+	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/analyzer/parsers"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/formats/bundle"
@@ -275,8 +276,27 @@ func (o *output) Abort() {
 // ruleOptions choose the rules a case is judged with.
 type ruleOptions struct {
 	rules []string
+	sigma []string
 }
 
 func (o *ruleOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&o.rules, "rules", nil, "a directory of extra rule files (*.yaml), added to the built-in ones (repeatable)")
+	fs.StringArrayVar(&o.sigma, "sigma", nil, "a directory of Sigma rules (*.yml, *.yaml, recursively; e.g. SigmaHQ's rules/linux) to judge the case with too (repeatable)")
+}
+
+// load loads the rules; notes say once what of the Sigma rules cannot
+// load or cannot match, and how many can (cordon sigma check DIR tells the
+// same in full).
+func (o *ruleOptions) load() (rs investigation.RuleSet, notes []string, err error) {
+	if rs, err = investigation.LoadRules(o.rules...); err != nil {
+		return rs, nil, withCode(exitUsage, err)
+	}
+	if err := rs.AddSigma(o.sigma...); err != nil {
+		return rs, nil, withCode(exitUsage, err)
+	}
+	if rs.Sigma != nil {
+		notes = append(rs.Sigma.Notes(), fmt.Sprintf("sigma: %d rules loaded from %s, %d applicable, %d not parsed",
+			len(rs.Sigma.Rules), strings.Join(o.sigma, ", "), rs.Sigma.Applicable(), len(rs.Sigma.Failures)))
+	}
+	return rs, notes, nil
 }

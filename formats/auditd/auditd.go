@@ -148,7 +148,8 @@ func userSpace(t string) bool {
 var syscallNames = map[string]string{
 	"2": "open", "42": "connect", "43": "accept", "49": "bind", "56": "clone", "57": "fork", "58": "vfork",
 	"59": "execve", "62": "kill", "82": "rename", "87": "unlink", "90": "chmod", "92": "chown",
-	"101": "ptrace", "105": "setuid", "165": "mount", "175": "init_module", "257": "openat",
+	"99": "sysinfo", "101": "ptrace", "103": "syslog", "105": "setuid", "133": "mknod", "135": "personality",
+	"165": "mount", "175": "init_module", "257": "openat", "259": "mknodat",
 	"263": "unlinkat", "268": "fchmodat", "288": "accept4", "313": "finit_module", "319": "memfd_create",
 	"322": "execveat",
 }
@@ -308,9 +309,18 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		p.User = &timeline.User{ID: textio.SafeString(uid)}
 		ev.User = &timeline.User{ID: textio.SafeString(uid)}
 	}
-	for _, lk := range []string{"auid", "ses", "tty", "key", "subj", "success", "exit", "arch"} {
+	for _, lk := range []string{"auid", "ses", "tty", "key", "subj", "success", "exit", "arch", "euid"} {
 		if v, ok := main.Lookup(lk); ok && v != "" && v != "(null)" {
 			ev.Labels["audit."+lk] = textio.Cut(textio.SafeString(v), 256)
+		}
+	}
+	if main.Type == "SYSCALL" {
+		// the system call's first arguments, in hex as the kernel logs them
+		// (an EXECVE record's a0, a1, … are the program's arguments: process.args)
+		for _, lk := range []string{"a0", "a1", "a2", "a3"} {
+			if v, ok := main.Lookup(lk); ok && v != "" {
+				ev.Labels["audit.syscall_"+lk] = textio.Cut(textio.SafeString(v), 32)
+			}
 		}
 	}
 	// translated names (log_format=ENRICHED, after the 0x1d separator):
@@ -354,7 +364,7 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 	// auxiliary records
 	var args []string
 	var execs []*Record
-	var pathNames []string
+	var pathNames, nameTypes []string // PATH name= and nametype= (CREATE, DELETE, NORMAL, PARENT, …)
 	for i := range g.recs {
 		r := &g.recs[i]
 		switch r.Type {
@@ -372,6 +382,7 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		case "PATH":
 			if n := get(r, "name"); n != "" && n != "(null)" && len(pathNames) < 16 {
 				pathNames = append(pathNames, n)
+				nameTypes = append(nameTypes, get(r, "nametype"))
 			}
 		case "SOCKADDR":
 			if ip, port, ok := sockaddr(r.Get("saddr")); ok {
@@ -399,6 +410,8 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		if len(pathNames) > 1 {
 			ev.Labels["audit.paths"] = textio.Cut(strings.Join(pathNames, "\n"), 4096)
 		}
+		// one line per PATH record, in the order of audit.paths
+		ev.Labels["audit.nametypes"] = textio.Cut(strings.Join(nameTypes, "\n"), 1024)
 	}
 	if main.Type == "SYSCALL" {
 		switch main.Get("success") {

