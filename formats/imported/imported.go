@@ -93,7 +93,9 @@ type Check struct {
 }
 
 // Failed reports whether the check found a problem.
-func (c Check) Failed() bool { return c.Result == Mismatch || c.Result == Missing || c.Result == Incomplete }
+func (c Check) Failed() bool {
+	return c.Result == Mismatch || c.Result == Missing || c.Result == Incomplete
+}
 
 // Warning is one line of import/warnings.jsonl: a record of an archive
 // member the importer could not read, at its place in the entry that holds
@@ -106,7 +108,9 @@ type Warning struct {
 // ReadChecks reads import/checks.jsonl.
 func ReadChecks(r io.Reader, o timeline.Origin, warn func(timeline.Warning)) ([]snapshot.Located[Check], error) {
 	var out []snapshot.Located[Check]
-	err := snapshot.ReadJSONL(r, o, func(c Check, line, off int64) { out = append(out, snapshot.Located[Check]{V: c, Line: line, Offset: off}) }, warn)
+	err := snapshot.ReadJSONL(r, o, func(c Check, line, off int64) {
+		out = append(out, snapshot.Located[Check]{V: c, Line: line, Offset: off})
+	}, warn)
 	return out, err
 }
 
