@@ -95,8 +95,15 @@ type Custody struct {
 
 // ImportFacts describe the archive a bundle was imported from. Custody
 // is stated as it is: the bundle's signatures are the analyst's import
-// key's, made when the archive was read, not the suspect host's.
+// key's, made when the archive was read, not the suspect host's. In such a
+// bundle Custody.Collector describes the collector that made the archive
+// (as far as the archive says), and these facts the import.
 type ImportFacts struct {
+	// Importer, CommandLine and At: the program that read the archive
+	// ("cordon 0.1.0"), how it was run, and when (the analyst's clock).
+	Importer    string    `json:"importer"`
+	CommandLine []string  `json:"command_line,omitempty"`
+	At          time.Time `json:"at"`
 	// Collector and Version name the program that made the archive
 	// ("UAC", "3.3.0"; Version "" when the archive does not say).
 	Collector string `json:"collector"`

@@ -1,0 +1,718 @@
+package importer
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/md5"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"aead.dev/minisign"
+
+	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/imported"
+	"github.com/cordon-forensics/cordon/formats/toolout"
+	"github.com/cordon-forensics/cordon/timeline"
+)
+
+// Bounds. A member read whole for a parser is at most MaxParsed bytes
+// (larger ones are kept, not parsed, and a warning says so); warnings and
+// checks kept are bounded too (all are counted).
+const (
+	MaxParsed      = 64 << 20
+	maxWarnings    = 100_000
+	maxChecks      = 1_000_000
+	membersPerPart = 20_000
+	maxHashed      = 1_000_000 // members whose MD5/SHA-1 are kept for later checks
+)
+
+// Options configure Import.
+type Options struct {
+	// Key signs the bundle: the analyst's import key (cordon keygen).
+	Key minisign.PrivateKey
+	// EvidenceID of the bundle (default: imported-<archive name>-<time>-<random>).
+	EvidenceID string
+	CaseID     string
+	Examiner   string
+	Notes      []string
+	// Layout forces a layout by ID ("uac", "catscale"); "" detects it.
+	Layout string
+	// AcquisitionLog is UAC's .log written beside the archive; "" looks
+	// for ARCHIVE without .tar.gz plus .log; "-" reads none.
+	AcquisitionLog string
+	// Expect are digests of the archive the analyst holds from elsewhere
+	// (the custody form, the collector's console): MD5, SHA-1 or SHA-256
+	// by length.
+	Expect []string
+	// Importer names the program ("cordon 0.1.0"); CommandLine its argv.
+	Importer    string
+	CommandLine []string
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Progress, when set, is told the archive bytes read so far.
+	Progress func(done, total int64)
+}
+
+// Result is what Import tells once the bundle is written.
+type Result struct {
+	Summary    bundle.Summary
+	EvidenceID string
+	Layout     string // layout ID
+	Import     bundle.ImportFacts
+	// Failed are the checks that found a problem (mismatch, missing,
+	// incomplete), at most 100.
+	Failed   []imported.Check
+	Warnings int // lines of the archive's text outputs not read
+	Entries  int
+}
+
+// ErrNotArchive: the input is neither a gzip'ed tar nor a tar.
+var ErrNotArchive = errors.New("not a .tar.gz or .tar archive")
+
+// ErrUnknownLayout: no layout recognises the archive.
+var ErrUnknownLayout = errors.New("not an archive of a collector cordon import knows (UAC, Cat-Scale); --layout chooses one")
+
+// Import reads the archive once and writes a bundle to out.
+func Import(ctx context.Context, archive string, out io.Writer, o Options) (*Result, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	f, err := os.Open(archive)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", archive)
+	}
+	r := &run{ctx: ctx, opts: o, archive: archive, archiveName: filepath.Base(archive), loc: time.UTC,
+		hashed: map[string]memberHashes{}, names: map[string]bool{}, listed: map[string][]listedHash{},
+		procs: newProcFacts(), net: newNetFacts()}
+	r.in = newHashingReader(bufio.NewReaderSize(f, 1<<20), fi.Size(), o.Progress)
+	r.readAcquisitionLog()
+
+	// The first member tells the layout; read it before the bundle starts,
+	// so that an archive of no known collector writes nothing.
+	tr, first, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	if err := r.chooseLayout(first); err != nil {
+		return nil, err
+	}
+	evidenceID := o.EvidenceID
+	if evidenceID == "" {
+		evidenceID = defaultEvidenceID(r.archiveName, o.Now().UTC())
+	}
+	w, err := bundle.NewWriter(out, bundle.Options{Key: o.Key, EvidenceID: evidenceID, CaseID: o.CaseID,
+		Collector: "cordon import " + strings.TrimPrefix(o.Importer, "cordon "), Now: o.Now})
+	if err != nil {
+		return nil, err
+	}
+	r.w = w
+	r.evidenceID = evidenceID
+	if a := r.acqLog; a != nil && a.raw != nil {
+		if _, err := w.AddBytes(bundle.EntryMeta{Name: acqLogEntry, HostPath: "", Source: imported.Source,
+			Note: "the collector's acquisition log, read beside the archive: " + a.name}, a.raw); err != nil {
+			return nil, err
+		}
+		r.names[acqLogEntry] = true
+	}
+
+	if err := r.walk(tr, first); err != nil {
+		return nil, err
+	}
+	r.finishArchiveHashes()
+	if err := r.finish(); err != nil {
+		return nil, err
+	}
+	custody := r.custody()
+	sum, err := w.Close(custody)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Summary: sum, EvidenceID: evidenceID, Layout: r.layout.ID, Import: *custody.Import,
+		Warnings: r.warnCount, Entries: sum.Entries}
+	for _, c := range r.checks {
+		if c.Failed() && len(res.Failed) < 100 {
+			res.Failed = append(res.Failed, c)
+		}
+	}
+	return res, nil
+}
+
+// run is the state of one import.
+type run struct {
+	ctx         context.Context
+	opts        Options
+	archive     string
+	archiveName string
+	evidenceID  string
+	in          *hashingReader
+	gz          *gzip.Reader // nil for a plain tar
+	w           *bundle.Writer
+	layout      *Layout
+	root        string // the layout's root directory in member paths
+
+	// the collector's own account of the collection
+	collector    collectorFacts
+	acqLog       *acquisitionLog
+	loc          *time.Location // the host's time zone
+	locFromTZ    bool           // loc is a named zone, not an offset
+	hostname     string
+	collectorPID int
+	// the earliest and latest member mtimes: the collection's bounds when
+	// the archive says nothing else
+	earliest, latest time.Time
+
+	names    map[string]bool // entry names used
+	members  []imported.Member
+	nMembers int
+	parts    int
+	complete bool
+	stopped  string
+
+	// MD5 and SHA-1 of members a list may name later: by archive path
+	// (relative to the root) and by host path ("host:" prefix).
+	hashed map[string]memberHashes
+	// the collector's list of what it collected (UAC hash_list.*): by
+	// archive path, relative to the root.
+	listed     map[string][]listedHash
+	listedSeen map[string]bool
+
+	procs *procFacts
+	net   *netFacts
+	progs []programHash
+
+	checks     []imported.Check
+	nChecks    int
+	checkCount map[string]int
+	warnings   []imported.Warning
+	warnCount  int
+	errors     []bundle.ErrorRecord
+}
+
+type memberHashes struct {
+	md5, sha1, sha256, entry, path string
+	size                           int64
+}
+
+type listedHash struct {
+	algo, hash, source string
+	line               int64
+}
+
+// open starts reading the archive (gzip or plain tar) and reads the first
+// member's header.
+func (r *run) open() (*tar.Reader, *tar.Header, error) {
+	br := bufio.NewReader(r.in)
+	magic, _ := br.Peek(2)
+	var src io.Reader = br
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w (%v)", r.archive, ErrNotArchive, err)
+		}
+		gz.Multistream(true)
+		r.gz, src = gz, gz
+	}
+	tr := tar.NewReader(src)
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w (%v)", r.archive, ErrNotArchive, err)
+	}
+	return tr, hdr, nil
+}
+
+func (r *run) chooseLayout(first *tar.Header) error {
+	name := cleanMemberPath(first.Name)
+	if r.opts.Layout != "" {
+		l := LayoutByID(r.opts.Layout)
+		if l == nil {
+			return fmt.Errorf("--layout %q: %w", r.opts.Layout, ErrUnknownLayout)
+		}
+		root, _ := l.Detect(name)
+		r.layout, r.root = l, root
+	} else {
+		for _, l := range Layouts() {
+			if root, ok := l.Detect(name); ok {
+				r.layout, r.root = l, root
+				break
+			}
+		}
+		if r.layout == nil {
+			return fmt.Errorf("%s (first member %q): %w", r.archive, cut(safe(name), 200), ErrUnknownLayout)
+		}
+	}
+	r.layout.compile()
+	r.collector.name = r.layout.Name
+	return nil
+}
+
+// walk reads every member, first given.
+func (r *run) walk(tr *tar.Reader, hdr *tar.Header) error {
+	r.complete = true
+	n := 0
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		n++
+		if err := r.member(hdr, tr, "", r.layout.Rules); err != nil {
+			return err
+		}
+		next, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			r.stop(fmt.Sprintf("after member %d (%s), at byte %d of %d of the archive file: %v",
+				n, cut(safe(cleanMemberPath(hdr.Name)), 200), r.in.n, r.in.total, err))
+			return nil
+		}
+		hdr = next
+	}
+}
+
+// stop records that the archive could not be read to its end.
+func (r *run) stop(where string) {
+	r.complete = false
+	r.stopped = where
+	r.check(imported.Check{Kind: "archive-complete", Subject: r.archiveName, Result: imported.Incomplete,
+		Note: "the archive ends early or is damaged: the import stopped " + where + "; everything before is imported"})
+	r.errors = append(r.errors, bundle.ErrorRecord{At: r.opts.Now().UTC(), Source: "import", HostPath: r.archiveName,
+		Error: "archive incomplete: stopped " + where})
+}
+
+// cleanMemberPath drops "./" and leading "/" from a tar name.
+func cleanMemberPath(p string) string {
+	for strings.HasPrefix(p, "./") {
+		p = p[2:]
+	}
+	return strings.TrimLeft(p, "/")
+}
+
+// memberCtx is one member being read.
+type memberCtx struct {
+	hdr     *tar.Header
+	path    string // relative to the layout's root (inner path for a nested member)
+	full    string // as recorded: the archive path, "OUTER!/INNER" for a nested one
+	rule    *Rule
+	m       []int
+	entry   string // the bundle entry that holds it
+	mtime   time.Time
+	nested  bool
+	members *imported.Member
+}
+
+func (c *memberCtx) capture(name string) string { return c.rule.capture(name, c.path, c.m) }
+
+// member reads one member with the given rules.
+func (r *run) member(hdr *tar.Header, rd io.Reader, outer string, rules []Rule) error {
+	raw := cleanMemberPath(hdr.Name)
+	p := raw
+	if outer == "" && r.root != "" {
+		p = strings.TrimPrefix(strings.TrimPrefix(raw, r.root), "/")
+	}
+	full := raw
+	if outer != "" {
+		full = outer + "!/" + raw
+	}
+	mem := imported.Member{Path: safe(full), Type: memberType(hdr.Typeflag), Link: safe(hdr.Linkname),
+		Size: hdr.Size, Mode: uint32(hdr.Mode & 0o7777), UID: hdr.Uid, GID: hdr.Gid, Owner: safe(hdr.Uname),
+		Group: safe(hdr.Gname), Mtime: hdr.ModTime.UTC()}
+	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
+		if hdr.Size > 0 && mem.Type != "hardlink" {
+			mem.Size = hdr.Size
+		}
+		r.addMember(mem)
+		return nil
+	}
+	c := &memberCtx{hdr: hdr, path: p, full: full, mtime: hdr.ModTime.UTC(), nested: outer != "", members: &mem}
+	if outer == "" && !c.mtime.IsZero() {
+		if r.earliest.IsZero() || c.mtime.Before(r.earliest) {
+			r.earliest = c.mtime
+		}
+		if c.mtime.After(r.latest) {
+			r.latest = c.mtime
+		}
+	}
+	c.rule, c.m = match(rules, p)
+	if c.rule == nil {
+		c.rule = &Rule{Name: "kept", Kind: Keep}
+	}
+	mem.Rule = c.rule.Name
+	var err error
+	switch c.rule.Kind {
+	case HostFile:
+		err = r.hostFile(c, rd)
+	case Parse:
+		err = r.parsed(c, rd, bundle.NameFor("archive", "/"+full), imported.Source)
+	case Nested:
+		err = r.nested(c, rd)
+	case Executable:
+		err = r.executable(c, rd)
+	case Entry:
+		err = r.store(c, rd, c.rule.Entry, c.rule.Source, "", false)
+	case Skip:
+	default:
+		err = r.store(c, rd, bundle.NameFor("archive", "/"+full), imported.Source, "", false)
+	}
+	if err != nil {
+		return err
+	}
+	r.addMember(mem)
+	return nil
+}
+
+func memberType(t byte) string {
+	switch t {
+	case tar.TypeReg, tar.TypeRegA:
+		return "file"
+	case tar.TypeDir:
+		return "dir"
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hardlink"
+	case tar.TypeChar:
+		return "char"
+	case tar.TypeBlock:
+		return "block"
+	case tar.TypeFifo:
+		return "fifo"
+	}
+	return "other"
+}
+
+// entryName returns name, or another free name when it is taken (a host
+// path given twice: Cat-Scale's two /etc archives overlap).
+func (r *run) entryName(name, full string) string {
+	if !r.names[name] {
+		return name
+	}
+	alt := bundle.NameFor("archive", "/"+full)
+	for i := 2; r.names[alt]; i++ {
+		alt = bundle.NameFor("archive", fmt.Sprintf("/%s~%d", full, i))
+	}
+	return alt
+}
+
+// store copies the member into an entry, hashing it with MD5 and SHA-1
+// as well when withHashes.
+func (r *run) store(c *memberCtx, rd io.Reader, name, source, hostPath string, withHashes bool) error {
+	name = r.entryName(name, c.full)
+	note := "archive member " + c.full
+	if hostPath != "" && name != bundle.NameFor("fs", hostPath) {
+		note += fmt.Sprintf("; stored under this name because %s was already used by another member", bundle.NameFor("fs", hostPath))
+	}
+	meta := bundle.EntryMeta{Name: name, HostPath: hostPath, Source: source, Original: fileInfo(c.hdr), Note: note}
+	var mh, sh hash.Hash
+	src := rd
+	if withHashes {
+		mh, sh = md5.New(), sha1.New()
+		src = io.TeeReader(rd, io.MultiWriter(mh, sh))
+	}
+	rec, err := r.w.Add(meta, src, c.hdr.Size)
+	if err != nil {
+		return err
+	}
+	r.names[name] = true
+	c.entry = name
+	c.members.Entry, c.members.SHA256 = name, rec.SHA256
+	if rec.Error != "" {
+		c.members.Error = rec.Error
+	}
+	if withHashes {
+		c.members.MD5, c.members.SHA1 = hex.EncodeToString(mh.Sum(nil)), hex.EncodeToString(sh.Sum(nil))
+	}
+	return nil
+}
+
+// storeBytes stores a member already read whole.
+func (r *run) storeBytes(c *memberCtx, data []byte, name, source, hostPath string) error {
+	return r.store(c, bytes.NewReader(data), name, source, hostPath, false)
+}
+
+// fileInfo is the tar header's account of the original file. Only the
+// mtime is in every tar; atime and ctime only in PAX or GNU headers that
+// carry them (zero otherwise: unknown).
+func fileInfo(h *tar.Header) *bundle.FileInfo {
+	fi := &bundle.FileInfo{Type: "file", Mode: uint32(h.Mode & 0o7777), UID: uint32(max(h.Uid, 0)), GID: uint32(max(h.Gid, 0)),
+		Size: h.Size, Mtime: h.ModTime.UTC()}
+	if !h.AccessTime.IsZero() {
+		fi.Atime = h.AccessTime.UTC()
+	}
+	if !h.ChangeTime.IsZero() {
+		fi.Ctime = h.ChangeTime.UTC()
+	}
+	return fi
+}
+
+// hostFile stores a copy of a host file under fs/, and parses it when the
+// rule says so.
+func (r *run) hostFile(c *memberCtx, rd io.Reader) error {
+	hp := c.rule.expand(c.rule.HostPath, c.path, c.m)
+	if hp == "" || hp[0] != '/' {
+		hp = "/" + hp
+	}
+	source := hostSource(hp)
+	// MD5 and SHA-1 when a list may name the file: executables, and every
+	// collected file when the collector listed what it collected
+	withHashes := c.hdr.Mode&0o111 != 0 || len(r.listed) > 0
+	if c.rule.Parse != "" && c.hdr.Size <= MaxParsed {
+		data, err := io.ReadAll(io.LimitReader(rd, c.hdr.Size))
+		if err != nil {
+			// the stream broke inside the member: store what was read
+			_ = r.store(c, io.MultiReader(bytes.NewReader(data), errReader{err}), bundle.NameFor("fs", hp), source, hp, withHashes)
+			return nil
+		}
+		if err := r.store(c, bytes.NewReader(data), bundle.NameFor("fs", hp), source, hp, withHashes); err != nil {
+			return err
+		}
+		r.parse(c, data)
+	} else if err := r.store(c, rd, bundle.NameFor("fs", hp), source, hp, withHashes); err != nil {
+		return err
+	}
+	r.sawCollected(c, hp)
+	return nil
+}
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// parsed stores a member under name and hands its bytes to the rule's parser.
+func (r *run) parsed(c *memberCtx, rd io.Reader, name, source string) error {
+	if c.hdr.Size > MaxParsed {
+		r.warn(c.rule.Parse, timeline.Warning{Entry: r.entryName(name, c.full),
+			Message: fmt.Sprintf("%d bytes, more than the %d read for parsing: kept, not parsed", c.hdr.Size, MaxParsed)})
+		return r.store(c, rd, name, source, "", false)
+	}
+	data, rerr := io.ReadAll(io.LimitReader(rd, c.hdr.Size))
+	src := io.Reader(bytes.NewReader(data))
+	if rerr != nil {
+		src = io.MultiReader(src, errReader{rerr})
+	}
+	if err := r.store(c, src, name, source, "", false); err != nil {
+		return err
+	}
+	if rerr == nil {
+		r.parse(c, data)
+	}
+	return nil
+}
+
+// parse runs the rule's parser on a member's bytes; a panic is a warning.
+func (r *run) parse(c *memberCtx, data []byte) {
+	p := parsers[c.rule.Parse]
+	if p == nil {
+		panic("importer: no parser " + c.rule.Parse) // a layout table names an unknown parser
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			r.warn(c.rule.Parse, timeline.Warning{Entry: c.entry, Message: fmt.Sprintf("parser failed: %v", v)})
+		}
+	}()
+	p(r, c, data)
+}
+
+// nested reads a member that is itself a .tar.gz of host files.
+func (r *run) nested(c *memberCtx, rd io.Reader) error {
+	mh, sh, s2 := md5.New(), sha1.New(), sha256.New()
+	cr := &countReader{r: io.TeeReader(rd, io.MultiWriter(mh, sh, s2))}
+	defer func() {
+		_, _ = io.Copy(io.Discard, cr)
+		c.members.MD5, c.members.SHA1 = hex.EncodeToString(mh.Sum(nil)), hex.EncodeToString(sh.Sum(nil))
+		c.members.SHA256 = hex.EncodeToString(s2.Sum(nil))
+		c.members.Entry = ""
+	}()
+	fail := func(err error) {
+		r.check(imported.Check{Kind: "archive-complete", Subject: c.full, Result: imported.Incomplete,
+			Note: fmt.Sprintf("the nested archive could not be read to its end (at byte %d of %d): %v; what came before is imported", cr.n, c.hdr.Size, err)})
+	}
+	if c.hdr.Size == 0 {
+		return nil
+	}
+	gz, err := gzip.NewReader(cr)
+	if err != nil {
+		fail(err)
+		return nil
+	}
+	tr := tar.NewReader(gz)
+	for {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			fail(err)
+			return nil
+		}
+		if err := r.member(h, tr, c.full, r.layout.Nested); err != nil {
+			return err
+		}
+	}
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// addMember records a member; every membersPerPart the list is written.
+func (r *run) addMember(m imported.Member) {
+	r.nMembers++
+	r.members = append(r.members, m)
+	if len(r.members) >= membersPerPart {
+		r.flushMembers()
+	}
+}
+
+func (r *run) flushMembers() {
+	if len(r.members) == 0 {
+		return
+	}
+	r.parts++
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, m := range r.members {
+		_ = enc.Encode(m)
+	}
+	name := imported.MembersEntry(r.parts)
+	if _, err := r.w.AddBytes(bundle.EntryMeta{Name: name, Source: imported.Source,
+		Note: "the archive's members in archive order, and where each went"}, b.Bytes()); err == nil {
+		r.names[name] = true
+	}
+	r.members = r.members[:0]
+}
+
+// warn records a line of the archive the importer could not read.
+func (r *run) warn(parser string, w timeline.Warning) {
+	r.warnCount++
+	if len(r.warnings) < maxWarnings {
+		r.warnings = append(r.warnings, imported.Warning{Parser: parser, Warning: w})
+	}
+}
+
+func (r *run) warnAll(parser, entry string, ws []toolout.Warning) {
+	for _, w := range toolout.Timeline(ws, entry) {
+		r.warn(parser, w)
+	}
+}
+
+// check records a hash comparison.
+func (r *run) check(c imported.Check) {
+	if c.At.IsZero() {
+		c.At = r.opts.Now().UTC()
+	}
+	if r.checkCount == nil {
+		r.checkCount = map[string]int{}
+	}
+	r.checkCount[c.Result]++
+	r.nChecks++
+	if len(r.checks) < maxChecks {
+		r.checks = append(r.checks, c)
+	}
+}
+
+// finishArchiveHashes reads the rest of the file, so its hashes cover it whole.
+func (r *run) finishArchiveHashes() {
+	if r.gz != nil && r.complete {
+		// the gzip trailer (CRC-32, length) is checked when the stream ends
+		if _, err := io.Copy(io.Discard, r.gz); err != nil {
+			r.stop(fmt.Sprintf("after the tar stream ended, in the gzip stream (at byte %d of %d): %v", r.in.n, r.in.total, err))
+		}
+	}
+	_, _ = io.Copy(io.Discard, r.in)
+}
+
+// hashingReader hashes and counts every byte of the archive file read.
+type hashingReader struct {
+	r                 io.Reader
+	md5, sha1, sha256 hash.Hash
+	n, total          int64
+	last              int64
+	progress          func(done, total int64)
+}
+
+func newHashingReader(r io.Reader, total int64, progress func(int64, int64)) *hashingReader {
+	return &hashingReader{r: r, md5: md5.New(), sha1: sha1.New(), sha256: sha256.New(), total: total, progress: progress}
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.md5.Write(p[:n])
+		h.sha1.Write(p[:n])
+		h.sha256.Write(p[:n])
+		h.n += int64(n)
+		if h.progress != nil && (h.n-h.last >= 4<<20 || err != nil) {
+			h.last = h.n
+			h.progress(h.n, h.total)
+		}
+	}
+	return n, err
+}
+
+func (h *hashingReader) sums() (md5hex, sha1hex, sha256hex string) {
+	return hex.EncodeToString(h.md5.Sum(nil)), hex.EncodeToString(h.sha1.Sum(nil)), hex.EncodeToString(h.sha256.Sum(nil))
+}
+
+func defaultEvidenceID(archive string, t time.Time) string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	stem := archive
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar"} {
+		stem = strings.TrimSuffix(stem, ext)
+	}
+	stem = strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' {
+			return c
+		}
+		return '_'
+	}, stem)
+	if len(stem) > 64 {
+		stem = stem[:64]
+	}
+	return fmt.Sprintf("imported-%s-%s-%s", stem, t.Format("20060102T150405Z"), hex.EncodeToString(b[:]))
+}
+
+// sortedKeys returns a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
