@@ -46,12 +46,10 @@ func (r *run) executable(c *memberCtx, rd io.Reader) error {
 	return nil
 }
 
-// sawCollected checks a collected host file against the collector's own
-// list of what it collected (UAC hash_list.*), which comes first in the
-// archive; and keeps the digests of executables for the lists that may
-// come later.
-func (r *run) sawCollected(c *memberCtx, hostPath string) {
-	if c.members.MD5 == "" {
+// sawListed checks a member against the collector's own list of what it
+// collected (UAC hash_list.*), which comes first in the archive.
+func (r *run) sawListed(c *memberCtx) {
+	if len(r.listed) == 0 || c.nested {
 		return
 	}
 	if r.listedSeen == nil {
@@ -77,6 +75,14 @@ func (r *run) sawCollected(c *memberCtx, hostPath string) {
 				Result: res, Note: c.members.Error})
 		}
 		break
+	}
+}
+
+// keepHashes keeps the digests of a host file for the lists of the host's
+// files that may come later in the archive.
+func (r *run) keepHashes(c *memberCtx, hostPath string) {
+	if c.members.MD5 == "" {
+		return
 	}
 	if len(r.hashed) < maxHashed {
 		r.hashed["host:"+hostPath] = memberHashes{md5: c.members.MD5, sha1: c.members.SHA1, sha256: c.members.SHA256,

@@ -426,6 +426,8 @@ func (r *run) store(c *memberCtx, rd io.Reader, name, source, hostPath string, w
 		note += fmt.Sprintf("; stored under this name because %s was already used by another member", bundle.NameFor("fs", hostPath))
 	}
 	meta := bundle.EntryMeta{Name: name, HostPath: hostPath, Source: source, Original: fileInfo(c.hdr), Note: note}
+	// the collector listed what it collected (UAC -H): every member is checked
+	withHashes = withHashes || len(r.listed) > 0 && !c.nested
 	var mh, sh hash.Hash
 	src := rd
 	if withHashes {
@@ -444,6 +446,7 @@ func (r *run) store(c *memberCtx, rd io.Reader, name, source, hostPath string, w
 	}
 	if withHashes {
 		c.members.MD5, c.members.SHA1 = hex.EncodeToString(mh.Sum(nil)), hex.EncodeToString(sh.Sum(nil))
+		r.sawListed(c)
 	}
 	return nil
 }
@@ -478,7 +481,7 @@ func (r *run) hostFile(c *memberCtx, rd io.Reader) error {
 	source := hostSource(hp)
 	// MD5 and SHA-1 when a list may name the file: executables, and every
 	// collected file when the collector listed what it collected
-	withHashes := c.hdr.Mode&0o111 != 0 || len(r.listed) > 0
+	withHashes := c.hdr.Mode&0o111 != 0
 	if c.rule.Parse != "" && c.hdr.Size <= MaxParsed {
 		data, err := io.ReadAll(io.LimitReader(rd, c.hdr.Size))
 		if err != nil {
@@ -493,7 +496,7 @@ func (r *run) hostFile(c *memberCtx, rd io.Reader) error {
 	} else if err := r.store(c, rd, bundle.NameFor("fs", hp), source, hp, withHashes); err != nil {
 		return err
 	}
-	r.sawCollected(c, hp)
+	r.keepHashes(c, hp)
 	return nil
 }
 
