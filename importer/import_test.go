@@ -85,7 +85,6 @@ func tarGz(t testing.TB, ms []member) []byte {
 // stand-in for the recovered binary
 var exeBytes = bytes.Repeat([]byte("\x7fELF not really a program "), 500)
 
-
 func md5hex(b []byte) string  { s := md5.Sum(b); return hex.EncodeToString(s[:]) }
 func sha1hex(b []byte) string { s := sha1.Sum(b); return hex.EncodeToString(s[:]) }
 func sha256hex(b []byte) string {
