@@ -51,6 +51,14 @@ func catscaleLayout() *Layout {
 			{Name: "program-hashes", Pattern: `Misc/[^/]*-exec-perm-files\.txt`, Kind: Parse, Parse: "program-hashes"},
 			{Name: "console-errors", Pattern: `[^/]*-console-error-log\.txt`, Kind: Parse, Parse: "catscale-errors"},
 		},
+		Lacks: []string{
+			"no packet capture: Cat-Scale does not capture traffic",
+			"no process memory: Cat-Scale dumps none",
+			"no copy of any running executable: Cat-Scale lists their SHA-1 only (processhashes.txt); a deleted binary is gone with its process",
+			"process start times to the minute at best: ps's STIME column (HH:MM, or the day for older processes)",
+			"no time zone: Cat-Scale prints its date in UTC; the host's offset is read from w's clock against the time w's output was written",
+			"sockets of one network namespace: ss lists the namespace Cat-Scale ran in (Cordon reads every namespace)",
+		},
 		Nested: []Rule{
 			{Name: "host-passwd", Pattern: `(?P<path>etc/passwd)`, Kind: HostFile, HostPath: "/${path}", Parse: "passwd"},
 			{Name: "host-file", Pattern: `(?P<path>.+)`, Kind: HostFile, HostPath: "/${path}"},

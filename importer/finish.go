@@ -164,7 +164,7 @@ func (r *run) custody() bundle.Custody {
 	facts := bundle.ImportFacts{Importer: r.opts.Importer, CommandLine: r.opts.CommandLine, At: r.opts.Now().UTC(),
 		Collector: r.collector.name, Version: r.collector.version, Statement: statement,
 		ArchiveName: r.archiveName, ArchiveSize: r.in.n, ArchiveSHA256: sha256hex, ArchiveSHA1: sha1hex, ArchiveMD5: md5hex,
-		Complete: r.complete, StoppedAt: r.stopped, Members: r.nMembers, Checks: r.checkCount}
+		Complete: r.complete, StoppedAt: r.stopped, Members: r.nMembers, Checks: r.checkCount, NotInArchive: r.lacks()}
 	if a := r.acqLog; a != nil {
 		facts.AcquisitionLog, facts.AcquisitionLogSHA256 = a.name, a.sha256
 	}
@@ -229,6 +229,22 @@ func (r *run) custody() bundle.Custody {
 		c.Notes = append(c.Notes, "the archive is incomplete: the import stopped "+r.stopped)
 	}
 	return c
+}
+
+// lacks says what the archive does not hold that a Cordon collection
+// would: what the collector never collects, and what this archive lacks.
+func (r *run) lacks() []string {
+	out := append([]string(nil), r.layout.Lacks...)
+	if len(r.procs.ps) == 0 && len(r.procs.stat) == 0 && len(r.procs.status) == 0 {
+		out = append(out, "no process listing in this archive (no ps output nor /proc/PID files): no process events")
+	}
+	if len(r.net.ss) == 0 && len(r.net.netstat) == 0 && len(r.net.lsof) == 0 {
+		out = append(out, "no socket listing in this archive (no ss, netstat or lsof output): no socket events")
+	}
+	for _, pid := range r.deletedWithoutCopy {
+		out = append(out, fmt.Sprintf("process %d runs from a deleted executable and the archive holds no copy of it", pid))
+	}
+	return out
 }
 
 func (r *run) zoneName() string {

@@ -199,9 +199,10 @@ type run struct {
 	listed     map[string][]listedHash
 	listedSeen map[string]bool
 
-	procs *procFacts
-	net   *netFacts
-	progs []programHash
+	procs              *procFacts
+	deletedWithoutCopy []int // PIDs, found when the records are joined
+	net                *netFacts
+	progs              []programHash
 
 	checks     []imported.Check
 	nChecks    int

@@ -20,6 +20,9 @@ type Layout struct {
 	// with Kind Nested) the same way; their paths are those inside the
 	// nested archive.
 	Nested []Rule
+	// Lacks says what a Cordon collection holds that this collector never
+	// collects, and why (the custody and the report repeat it).
+	Lacks []string
 }
 
 // Kind is what a rule does with a member.

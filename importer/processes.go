@@ -170,6 +170,9 @@ func (r *run) processes() []snapshot.Process {
 		r.processUsers(&pr, user)
 		r.processStart(&pr, started, startField, listedAt, boot, bootOK)
 		pr.Suspect = suspectReasons(pr.Exe)
+		if _, copied := p.recovery[pid]; pr.ExeDeleted && !copied && len(r.deletedWithoutCopy) < 100 {
+			r.deletedWithoutCopy = append(r.deletedWithoutCopy, pid)
+		}
 		if len(pr.Errors) == 0 {
 			pr.Errors = nil
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/imported"
 )
 
 // UAC (github.com/tclahr/uac) 3.x writes uac-HOST-OS-TIMESTAMP.tar.gz,
@@ -62,14 +63,18 @@ func uacLayout() *Layout {
 			{Name: "program-hashes", Pattern: `hash_executables/hash_executables\.(md5|sha1|sha256)`, Kind: Parse, Parse: "program-hashes"},
 			{Name: "bodyfile", Pattern: `bodyfile/bodyfile\.txt`, Kind: Entry, Entry: BodyfileEntry, Source: "filetimeline"},
 		},
+		Lacks: []string{
+			"no packet capture: UAC does not capture traffic",
+			"no process memory as core files: UAC's deleted.yaml keeps the memory sections and strings of processes running from a deleted executable (kept under archive/live_response/process/proc/, not read by Cordon)",
+			"sockets of one network namespace: ss and netstat list the namespace UAC ran in (Cordon reads every namespace)",
+		},
 	}
 }
 
-// Entries the analyzer reads as file timelines (analyzer parsers
-// "imported-bodyfile" and "imported-stat-timeline").
+// Entries the analyzer reads as file timelines.
 const (
-	BodyfileEntry     = "filetimeline/imported-bodyfile.txt"
-	StatTimelineEntry = "filetimeline/imported-stat-timeline.csv"
+	BodyfileEntry     = imported.BodyfileEntry
+	StatTimelineEntry = imported.StatTimelineEntry
 )
 
 // maxAcquisitionLog bounds the acquisition log read.

@@ -154,6 +154,9 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 		if b.Unverified {
 			a.notes = append(a.notes, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
 		}
+		if im := b.Custody.Import; im != nil {
+			a.notes = append(a.notes, importNotes(b.Path, im)...)
+		}
 		if b.Warnings > 0 || len(b.ParseErrors) > 0 {
 			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon analyze lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
 		}

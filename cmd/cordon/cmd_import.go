@@ -177,3 +177,20 @@ func printImport(w io.Writer, out string, res *importer.Result) {
 	fmt.Fprintf(w, "bundle %s: %d entries, evidence id %s\n", safeterm.Escape(out), res.Entries, safeterm.Escape(res.EvidenceID))
 	fmt.Fprintf(w, "  bundle SHA-256:  %s\n  key fingerprint: %s (the analyst's import key)\n", res.Summary.SHA256, res.Summary.KeyID)
 }
+
+// importNotes are what the findings and the report say about a bundle
+// cordon import made: its custody as it is, what the archive lacks, and
+// whether its own hashes held.
+func importNotes(path string, im *bundle.ImportFacts) []string {
+	out := []string{fmt.Sprintf("IMPORTED: %s: %s", path, im.Statement)}
+	if len(im.NotInArchive) > 0 {
+		out = append(out, fmt.Sprintf("%s: not in the archive: %s", path, strings.Join(im.NotInArchive, "; ")))
+	}
+	if n := im.Checks["mismatch"] + im.Checks["missing"]; n > 0 {
+		out = append(out, fmt.Sprintf("%s: %d of the archive's own hashes do not hold (CORDON-IMP-001; import/checks.jsonl)", path, n))
+	}
+	if !im.Complete {
+		out = append(out, fmt.Sprintf("%s: the archive is incomplete: the import stopped %s", path, im.StoppedAt))
+	}
+	return out
+}

@@ -129,6 +129,9 @@ type ImportFacts struct {
 	// Checks counts the hash comparisons by result (import/checks.jsonl
 	// holds each): "match", "mismatch", "missing", …
 	Checks map[string]int `json:"checks,omitempty"`
+	// NotInArchive says what a Cordon collection holds that this archive
+	// does not (a packet capture, process memory, …), and why.
+	NotInArchive []string `json:"not_in_archive,omitempty"`
 }
 
 // Manifest is manifest.json, the last signed document of a bundle.

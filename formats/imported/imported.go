@@ -24,6 +24,12 @@ const (
 	ChecksEntry   = "import/checks.jsonl"
 	WarningsEntry = "import/warnings.jsonl"
 	Source        = "import"
+
+	// The archive's file timelines, kept raw under these names for the
+	// analyzer: UAC's bodyfile/bodyfile.txt (TSK bodyfile) and Cat-Scale's
+	// Misc/*-full-timeline.csv (GNU stat lines).
+	BodyfileEntry     = "filetimeline/imported-bodyfile.txt"
+	StatTimelineEntry = "filetimeline/imported-stat-timeline.csv"
 )
 
 // MembersEntry names the n-th part (from 1) of the members list.
