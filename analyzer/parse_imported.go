@@ -19,7 +19,7 @@ import (
 func init() {
 	RegisterParser(Parser{
 		Name:  "import-checks",
-		Match: func(e bundle.EntryRecord) bool { return e.Name == imported.ChecksEntry },
+		Match: func(e bundle.EntryRecord) bool { return imported.IsChecks(e.Name) },
 		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
 			cs, err := imported.ReadChecks(r, o, emit.Warn)
 			EmitResult(imported.CheckEvents(cs, o), emit)

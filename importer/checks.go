@@ -78,6 +78,25 @@ func (r *run) sawListed(c *memberCtx) {
 	}
 }
 
+// listedNotFile records that a listed member is not a regular file: UAC
+// -H keeps symbolic links as links, and md5sum hashed their targets on the
+// host, which the archive does not hold.
+func (r *run) listedNotFile(p string, m imported.Member) {
+	ls, ok := r.listed[p]
+	if !ok {
+		return
+	}
+	if r.listedSeen == nil {
+		r.listedSeen = map[string]bool{}
+	}
+	r.listedSeen[p] = true
+	for _, l := range ls {
+		r.check(imported.Check{Kind: "collected-file", Subject: m.Path, Algorithm: l.algo, Expected: l.hash,
+			Source: fmt.Sprintf("%s line %d", l.source, l.line), SourceEntry: l.source, SourceLine: l.line, Result: imported.NotComparable,
+			Note: fmt.Sprintf("a %s in the archive (to %q): the collector hashed what it pointed to on the host, which the archive does not hold", m.Type, m.Link)})
+	}
+}
+
 // keepHashes keeps the digests of a host file for the lists of the host's
 // files that may come later in the archive.
 func (r *run) keepHashes(c *memberCtx, hostPath string) {

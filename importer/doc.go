@@ -24,7 +24,7 @@
 // and every hash the archive states about itself (UAC's acquisition log,
 // its hash_list and hash_running_processes files, hash_executables,
 // Cat-Scale's SHA-1 lists) is compared with the bytes and recorded in
-// import/checks.jsonl (formats/imported). A mismatch is a check result, a
+// import/checks-*.jsonl (formats/imported). A mismatch is a check result, a
 // warning and, in the analysis, a finding: never a crash. An archive that
 // ends early is imported up to where it stops, and the custody says where.
 package importer

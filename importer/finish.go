@@ -70,9 +70,7 @@ func (r *run) finish() error {
 		return err
 	}
 	r.finishChecks()
-	if err := r.derived(imported.ChecksEntry, imported.Source, "own hash lists, compared with its bytes", jsonl(r.checks)); err != nil {
-		return err
-	}
+	r.flushChecks()
 	if r.warnCount > len(r.warnings) {
 		r.warnings = append(r.warnings, imported.Warning{Parser: "import", Warning: timelineWarning("",
 			fmt.Sprintf("%d more lines could not be read; the first %d are listed", r.warnCount-len(r.warnings), len(r.warnings)))})

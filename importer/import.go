@@ -36,9 +36,9 @@ import (
 const (
 	MaxParsed      = 64 << 20
 	maxWarnings    = 100_000
-	maxChecks      = 1_000_000
-	membersPerPart = 20_000
-	maxHashed      = 1_000_000 // members whose MD5/SHA-1 are kept for later checks
+	maxFailed      = 10_000  // failed checks kept for the result (all are written)
+	membersPerPart = 20_000  // members, or checks, a part of their list holds
+	maxHashed      = 200_000 // host executables whose MD5/SHA-1 are kept for later lists
 )
 
 // Options configure Import.
@@ -152,8 +152,8 @@ func Import(ctx context.Context, archive string, out io.Writer, o Options) (*Res
 	}
 	res := &Result{Summary: sum, EvidenceID: evidenceID, Layout: r.layout.ID, Import: *custody.Import,
 		Warnings: r.warnCount, Entries: sum.Entries}
-	for _, c := range r.checks {
-		if c.Failed() && len(res.Failed) < 100 {
+	for _, c := range r.failed {
+		if len(res.Failed) < 100 {
 			res.Failed = append(res.Failed, c)
 		}
 	}
@@ -204,8 +204,9 @@ type run struct {
 	net                *netFacts
 	progs              []programHash
 
-	checks     []imported.Check
-	nChecks    int
+	checks     []imported.Check // not yet written
+	checkParts int
+	failed     []imported.Check
 	checkCount map[string]int
 	warnings   []imported.Warning
 	warnCount  int
@@ -342,8 +343,8 @@ func (r *run) member(hdr *tar.Header, rd io.Reader, outer string, rules []Rule) 
 		Size: hdr.Size, Mode: uint32(hdr.Mode & 0o7777), UID: hdr.Uid, GID: hdr.Gid, Owner: safe(hdr.Uname),
 		Group: safe(hdr.Gname), Mtime: hdr.ModTime.UTC()}
 	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeRegA {
-		if hdr.Size > 0 && mem.Type != "hardlink" {
-			mem.Size = hdr.Size
+		if outer == "" {
+			r.listedNotFile(p, mem)
 		}
 		r.addMember(mem)
 		return nil
@@ -643,10 +644,23 @@ func (r *run) check(c imported.Check) {
 		r.checkCount = map[string]int{}
 	}
 	r.checkCount[c.Result]++
-	r.nChecks++
-	if len(r.checks) < maxChecks {
-		r.checks = append(r.checks, c)
+	if c.Failed() && len(r.failed) < maxFailed {
+		r.failed = append(r.failed, c)
 	}
+	r.checks = append(r.checks, c)
+	if len(r.checks) >= membersPerPart && r.w != nil {
+		r.flushChecks()
+	}
+}
+
+// flushChecks writes the checks not yet written as one part.
+func (r *run) flushChecks() {
+	if len(r.checks) == 0 {
+		return
+	}
+	r.checkParts++
+	_ = r.derived(imported.ChecksEntry(r.checkParts), imported.Source, "own hashes, compared with its bytes", jsonl(r.checks))
+	r.checks = r.checks[:0]
 }
 
 // finishArchiveHashes reads the rest of the file, so its hashes cover it whole.

@@ -309,7 +309,7 @@ func TestImportUACTampered(t *testing.T) {
 	if len(res.Failed) != 4 {
 		t.Errorf("failed checks %+v", res.Failed)
 	}
-	checks := records[imported.Check](t, es[imported.ChecksEntry])
+	checks := records[imported.Check](t, es[imported.ChecksEntry(1)])
 	for _, c := range checks {
 		if c.Kind == "collected-file" && c.Result == imported.Mismatch && (c.Entry != "proc/58/exe" || c.Expected != md5hex(exeBytes) || c.Actual != md5hex(tampered) || c.SourceLine != 2) {
 			t.Errorf("check %+v", c)

@@ -72,7 +72,7 @@ type scene struct {
 func newScene(t *testing.T, peer string) *scene {
 	t.Helper()
 	testenv.NeedRoot(t)
-	for _, tool := range []string{"unshare", "su", "tar", "gzip", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/15/bin/initdb", "psql"} {
+	for _, tool := range []string{"unshare", "su", "ip", "tar", "gzip", "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/15/bin/initdb", "psql"} {
 		if strings.HasPrefix(tool, "/") {
 			if _, err := os.Stat(tool); err != nil {
 				testenv.NeedTool(t, "postgresql-15 ("+tool+")")
@@ -120,7 +120,7 @@ func (s *scene) collect(t *testing.T, peer string, args ...string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
 	defer cancel()
-	opts := []string{"--pid", "--fork", "--mount-proc", "--mount", "bash", script, s.work, s.exe}
+	opts := []string{"--pid", "--fork", "--mount-proc", "--mount", "--net", "bash", script, s.work, s.exe}
 	if peer == "catscale" {
 		opts = append(opts, "--small")
 	}
@@ -180,7 +180,9 @@ type findingsOut struct {
 func (s *scene) importAndFind(t *testing.T, archive, bundlePath string, want int, extra ...string) (importSummary, findingsOut) {
 	t.Helper()
 	start := time.Now()
-	defer func() { t.Logf("import, verify, findings of %s: %s", filepath.Base(archive), time.Since(start).Round(time.Second)) }()
+	defer func() {
+		t.Logf("import, verify, findings of %s: %s", filepath.Base(archive), time.Since(start).Round(time.Second))
+	}()
 	out := s.run(t, want, append([]string{"import", archive, "-o", bundlePath, "--key", s.key, "--json"}, extra...)...)
 	var sum importSummary
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
@@ -220,17 +222,21 @@ func anyContains(ms []string, sub string) bool {
 	return false
 }
 
-// checkScene asserts the scene's story in the findings.
+// checkScene asserts the scene's story in the findings: the deleted
+// executable, PostgreSQL spawning it, the COPY ... TO PROGRAM, the trust
+// in pg_hba.conf, and the brute force.
 func (s *scene) checkScene(t *testing.T, f findingsOut) {
 	t.Helper()
-	if ev := f.finding("CORDON-PROC-001"); !anyContains(ev, "/tmp/"+s.exe+" (deleted)") {
-		t.Errorf("no deleted-executable finding for /tmp/%s: %q", s.exe, ev)
-	}
-	if ev := f.finding("CORDON-PG-001"); !anyContains(ev, "TO PROGRAM 'cp /usr/bin/sleep /tmp/"+s.exe) {
-		t.Errorf("no PG-001 with the COPY ... TO PROGRAM: %q", ev)
-	}
-	if ev := f.finding("CORDON-ACC-001"); !anyContains(ev, "Accepted password for root from 203.0.113.7") {
-		t.Errorf("no brute force then success from 203.0.113.7: %q", ev)
+	for _, c := range []struct{ rule, evidence string }{
+		{"CORDON-PROC-001", "/tmp/" + s.exe + " (deleted)"},
+		{"CORDON-PROC-004", "/tmp/" + s.exe + " (deleted)"},
+		{"CORDON-PG-001", "TO PROGRAM 'exec /tmp/" + s.exe},
+		{"CORDON-EXP-002", "host all all all trust"},
+		{"CORDON-ACC-001", "Accepted password for root from 203.0.113.7"},
+	} {
+		if ev := f.finding(c.rule); !anyContains(ev, c.evidence) {
+			t.Errorf("%s: no evidence holding %q in %q", c.rule, c.evidence, ev)
+		}
 	}
 }
 
@@ -261,11 +267,11 @@ func TestRealUAC(t *testing.T) {
 	out := filepath.Join(s.work, "out")
 	os.MkdirAll(out, 0o755)
 	// only the artifacts the scene needs (ir_triage takes minutes): the
-	// process listings, the deleted binary, the process hashes, lsof, ss
-	// and /var/log; -H lists the hashes of everything collected
+	// process listings, the deleted binary, the process hashes, lsof, ss,
+	// /var/log and /etc; -H lists the hashes of everything collected
 	s.collect(t, "uac", "./uac", "-H", "-a", "live_response/process/ps.yaml,live_response/process/deleted.yaml,"+
 		"live_response/process/hash_running_processes.yaml,live_response/process/lsof.yaml,live_response/network/ss.yaml,"+
-		"files/logs/var_log.yaml", out)
+		"files/logs/var_log.yaml,files/system/etc.yaml", out)
 	archives, _ := filepath.Glob(filepath.Join(out, "uac-*.tar.gz"))
 	if len(archives) != 1 {
 		t.Fatalf("UAC wrote %v", archives)

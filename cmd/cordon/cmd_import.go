@@ -41,7 +41,7 @@ analyst's import key (cordon keygen), and its custody says:
   "imported from UAC 3.3.0 archive <sha256>, not collected by Cordon,
    no signature from the suspect host"
 Every hash the archive states about itself is compared with its bytes and
-recorded (import/checks.jsonl): UAC's acquisition log (MD5, SHA-1 of the
+recorded (import/checks-*.jsonl): UAC's acquisition log (MD5, SHA-1 of the
 archive), its hash_list files (-H), hash_running_processes against the
 recovered binaries, hash_executables and Cat-Scale's SHA-1 lists against
 the host files the archive holds, and --expect (a digest from the custody
@@ -187,7 +187,7 @@ func importNotes(path string, im *bundle.ImportFacts) []string {
 		out = append(out, fmt.Sprintf("%s: not in the archive: %s", path, strings.Join(im.NotInArchive, "; ")))
 	}
 	if n := im.Checks["mismatch"] + im.Checks["missing"]; n > 0 {
-		out = append(out, fmt.Sprintf("%s: %d of the archive's own hashes do not hold (CORDON-IMP-001; import/checks.jsonl)", path, n))
+		out = append(out, fmt.Sprintf("%s: %d of the archive's own hashes do not hold (CORDON-IMP-001; import/checks-*.jsonl)", path, n))
 	}
 	if !im.Complete {
 		out = append(out, fmt.Sprintf("%s: the archive is incomplete: the import stopped %s", path, im.StoppedAt))

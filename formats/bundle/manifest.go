@@ -126,7 +126,7 @@ type ImportFacts struct {
 	Complete  bool   `json:"complete"`
 	StoppedAt string `json:"stopped_at,omitempty"`
 	Members   int    `json:"members"`
-	// Checks counts the hash comparisons by result (import/checks.jsonl
+	// Checks counts the hash comparisons by result (import/checks-*.jsonl
 	// holds each): "match", "mismatch", "missing", …
 	Checks map[string]int `json:"checks,omitempty"`
 	// NotInArchive says what a Cordon collection holds that this archive

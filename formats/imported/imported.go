@@ -2,7 +2,7 @@
 // from another collector's archive (UAC, Cat-Scale): what each archive
 // member was and where it went (import/members-NNNNN.jsonl), every hash
 // the archive states about itself compared with the bytes
-// (import/checks.jsonl), and the lines of the collector's text outputs the
+// (import/checks-NNNNN.jsonl), and the lines of the collector's text outputs the
 // importer could not read (import/warnings.jsonl); and the pure readers
 // and converters the analyzer uses to turn them into timeline events and
 // warnings. The importer itself is in importer/.
@@ -21,7 +21,7 @@ import (
 // Entry names and the source the importer gives them.
 const (
 	MembersPrefix = "import/members-" // + NNNNN.jsonl, 20,000 members each
-	ChecksEntry   = "import/checks.jsonl"
+	ChecksPrefix  = "import/checks-"  // + NNNNN.jsonl, 20,000 checks each
 	WarningsEntry = "import/warnings.jsonl"
 	Source        = "import"
 
@@ -34,6 +34,14 @@ const (
 
 // MembersEntry names the n-th part (from 1) of the members list.
 func MembersEntry(n int) string { return fmt.Sprintf("%s%05d.jsonl", MembersPrefix, n) }
+
+// ChecksEntry names the n-th part (from 1) of the checks.
+func ChecksEntry(n int) string { return fmt.Sprintf("%s%05d.jsonl", ChecksPrefix, n) }
+
+// IsChecks reports whether an entry is a part of the checks.
+func IsChecks(name string) bool {
+	return strings.HasPrefix(name, ChecksPrefix) && strings.HasSuffix(name, ".jsonl")
+}
 
 // Member is one member of the imported archive, in archive order.
 type Member struct {
@@ -111,7 +119,7 @@ type Warning struct {
 	timeline.Warning
 }
 
-// ReadChecks reads import/checks.jsonl.
+// ReadChecks reads a part of import/checks-NNNNN.jsonl.
 func ReadChecks(r io.Reader, o timeline.Origin, warn func(timeline.Warning)) ([]snapshot.Located[Check], error) {
 	var out []snapshot.Located[Check]
 	err := snapshot.ReadJSONL(r, o, func(c Check, line, off int64) {
