@@ -137,11 +137,11 @@ func openProcLink(path string) (*os.File, *bundle.FileInfo, error) {
 func copyProcFile(ctx context.Context, env *Env, p procIdentity, kind string, fd int, link string, seen map[[2]uint64]string) snapshot.Executable {
 	x := snapshot.Executable{PID: p.PID, StartTicks: p.StartTicks, Kind: kind, Link: link, ObservedAt: env.Now().UTC()}
 	hostPath := env.procPath(p.PID, "exe")
-	name := fmt.Sprintf("proc/%d/exe", p.PID)
+	name := snapshot.ExeEntry(int64(p.PID))
 	if kind == "fd" {
 		x.FD = fd
 		hostPath = env.procPath(p.PID, "fd", strconv.Itoa(fd))
-		name = fmt.Sprintf("proc/%d/fd/%d", p.PID, fd)
+		name = snapshot.FDEntry(int64(p.PID), fd)
 	}
 	fail := func(info *bundle.FileInfo, err error) snapshot.Executable {
 		x.Error = err.Error()

@@ -9,7 +9,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"github.com/cordon-forensics/cordon/formats/bodyfile"
 	"io"
 	"io/fs"
 	"os"
@@ -19,6 +18,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cordon-forensics/cordon/formats/bodyfile"
+	"github.com/cordon-forensics/cordon/formats/utmp"
 
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
@@ -321,11 +323,11 @@ func TestFilesHostile(t *testing.T) {
 	}
 	uids := []uint32{0, 1000, 7_000_000}
 	for _, uid := range uids {
-		rec := make([]byte, LastlogRecordSize)
+		rec := make([]byte, utmp.LastlogRecordSize)
 		binary.LittleEndian.PutUint32(rec, 1700000000+uid)
 		copy(rec[4:], "pts/0")
 		copy(rec[36:], "203.0.113.9")
-		if _, err := f.WriteAt(rec, int64(uid)*LastlogRecordSize); err != nil {
+		if _, err := f.WriteAt(rec, int64(uid)*utmp.LastlogRecordSize); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -363,15 +365,15 @@ func TestFilesHostile(t *testing.T) {
 		}
 	}
 	rec, ok := b.byHost["/var/log/lastlog"]
-	if !ok || rec.Name != LastlogEntry {
+	if !ok || rec.Name != utmp.LastlogEntry {
 		t.Fatalf("lastlog not collected: %+v %+v", rec, b.missing("/var/log/lastlog"))
 	}
-	data := b.entries[LastlogEntry]
-	if len(data) != len(uids)*(4+LastlogRecordSize) || rec.Original.Size != 2<<30 || rec.Truncated {
-		t.Fatalf("lastlog: %d bytes (truncated %v, original %d), want %d", len(data), rec.Truncated, rec.Original.Size, len(uids)*(4+LastlogRecordSize))
+	data := b.entries[utmp.LastlogEntry]
+	if len(data) != len(uids)*(4+utmp.LastlogRecordSize) || rec.Original.Size != 2<<30 || rec.Truncated {
+		t.Fatalf("lastlog: %d bytes (truncated %v, original %d), want %d", len(data), rec.Truncated, rec.Original.Size, len(uids)*(4+utmp.LastlogRecordSize))
 	}
 	for i, uid := range uids {
-		r := data[i*(4+LastlogRecordSize):]
+		r := data[i*(4+utmp.LastlogRecordSize):]
 		if got := binary.LittleEndian.Uint32(r); got != uid || binary.LittleEndian.Uint32(r[4:]) != 1700000000+uid || !bytes.HasPrefix(r[4+36:], []byte("203.0.113.9")) {
 			t.Errorf("lastlog record %d: uid %d", i, got)
 		}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +13,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/utmp"
 )
 
 // logs.go collects the host's logs raw, rotated generations included (.1,
 // .2.gz, … are copied as they are, never decompressed), plus the sparse
-// lastlog in a compact form (see LastlogEntry).
+// lastlog in a compact form (see utmp.LastlogEntry).
 
 func init() {
 	Register(Source{
@@ -172,20 +172,9 @@ func postgresLogDirs(ctx context.Context, env *Env) []string {
 	return out
 }
 
-// Lastlog: struct lastlog of <lastlog.h> on Linux is {int32 ll_time; char
-// ll_line[32]; char ll_host[256]} = 292 bytes, indexed by UID. With UIDs in
-// the millions (containers, LDAP) the file is gigabytes of holes: only the
-// records that hold data are copied.
-const (
-	LastlogRecordSize = 292
-	// LastlogEntry is the entry holding lastlog's records in compact form:
-	// a sequence of (uint32 little-endian UID, 292 raw record bytes), in
-	// ascending UID order, all-zero records left out. The original file's
-	// metadata (size included) is in the entry's Original.
-	LastlogEntry = "logs/lastlog.records"
-	// lastlogMaxRecords bounds the compact copy (~29 MiB).
-	lastlogMaxRecords = 100_000
-)
+// lastlogMaxRecords bounds the compact copy of lastlog (~29 MiB); the
+// layout is formats/utmp's (utmp.LastlogEntry).
+const lastlogMaxRecords = 100_000
 
 // collectLastlog copies the non-empty records of a lastlog file, visiting
 // only its data extents (lseek SEEK_DATA/SEEK_HOLE, lseek(2)); where the
@@ -208,11 +197,11 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 		return nil
 	}
 	defer f.Close()
-	var out bytes.Buffer
+	var out []byte
 	var note []string
 	truncated := false
 	records := 0
-	rec := make([]byte, LastlogRecordSize)
+	rec := make([]byte, utmp.LastlogRecordSize)
 	scanned := int64(0)
 	fd := int(f.Fd())
 	off := int64(0)
@@ -233,8 +222,8 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 			}
 		}
 		// align to record boundaries
-		first := start / LastlogRecordSize
-		for i := first; i*LastlogRecordSize < end; i++ {
+		first := start / utmp.LastlogRecordSize
+		for i := first; i*utmp.LastlogRecordSize < end; i++ {
 			if ctx.Err() != nil {
 				break
 			}
@@ -243,9 +232,9 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 				note = append(note, fmt.Sprintf("stopped after scanning %d bytes of data (size cap)", scanned))
 				break
 			}
-			n, err := f.ReadAt(rec, i*LastlogRecordSize)
+			n, err := f.ReadAt(rec, i*utmp.LastlogRecordSize)
 			scanned += int64(n)
-			if n < LastlogRecordSize {
+			if n < utmp.LastlogRecordSize {
 				if err != nil && err != io.EOF {
 					env.Errorf(hostPath, "reading record %d: %v", i, err)
 				} else if n > 0 {
@@ -254,7 +243,7 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 				off = info.Size
 				break
 			}
-			off = (i + 1) * LastlogRecordSize
+			off = (i + 1) * utmp.LastlogRecordSize
 			if allZero(rec) {
 				continue
 			}
@@ -263,10 +252,7 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 				note = append(note, fmt.Sprintf("cut at %d records", lastlogMaxRecords))
 				break
 			}
-			var uid [4]byte
-			binary.LittleEndian.PutUint32(uid[:], uint32(i))
-			out.Write(uid[:])
-			out.Write(rec)
+			out = utmp.AppendLastlog(out, uint32(i), rec)
 			records++
 		}
 		if !sparse {
@@ -277,9 +263,9 @@ func collectLastlog(ctx context.Context, env *Env, hostPath string) error {
 		truncated = true
 		note = append(note, "time budget ran out")
 	}
-	note = append([]string{fmt.Sprintf("compact lastlog: %d non-empty records of %d bytes, each prefixed by its uint32 LE UID, from a %d-byte file (%d bytes of data read)", records, LastlogRecordSize, info.Size, scanned)}, note...)
-	meta := bundle.EntryMeta{Name: LastlogEntry, HostPath: hostPath, Original: info, Truncated: truncated, Note: strings.Join(note, "; ")}
-	_, err = env.AddBytes(meta, out.Bytes())
+	note = append([]string{fmt.Sprintf("compact lastlog: %d non-empty records of %d bytes, each prefixed by its uint32 LE UID, from a %d-byte file (%d bytes of data read)", records, utmp.LastlogRecordSize, info.Size, scanned)}, note...)
+	meta := bundle.EntryMeta{Name: utmp.LastlogEntry, HostPath: hostPath, Original: info, Truncated: truncated, Note: strings.Join(note, "; ")}
+	_, err = env.AddBytes(meta, out)
 	return err
 }
 

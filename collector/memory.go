@@ -158,7 +158,7 @@ func dumpProcess(ctx context.Context, env *Env, p procIdentity) (snapshot.Memory
 	if err := samePID(ctx, env, p); err != nil {
 		return fail(memPath, err)
 	}
-	meta := bundle.EntryMeta{Name: fmt.Sprintf("proc/%d/maps", p.PID), HostPath: mapsPath, ReadAt: env.Now().UTC(), Truncated: cut}
+	meta := bundle.EntryMeta{Name: snapshot.MapsEntry(int64(p.PID)), HostPath: mapsPath, ReadAt: env.Now().UTC(), Truncated: cut}
 	rec, err := env.AddBytes(meta, maps)
 	if err != nil {
 		return d, err
@@ -207,7 +207,7 @@ func dumpProcess(ctx context.Context, env *Env, p procIdentity) (snapshot.Memory
 		total += r.Dumped
 	}
 	cr := &coreReader{ctx: ctx, mem: mem, header: hdr, regions: regions, buf: make([]byte, memChunk)}
-	name := fmt.Sprintf("memory/%d/core", p.PID)
+	name := snapshot.CoreEntry(int64(p.PID))
 	cmeta := bundle.EntryMeta{Name: name, HostPath: memPath, ReadAt: env.Now().UTC(),
 		Note: "ELF core: one PT_LOAD per mapping; unreadable pages zero-filled, listed in " + snapshot.MemoryIndexEntry}
 	if allowed < want {

@@ -26,11 +26,11 @@ func Selected(opts Options, live bool) (run []Source, skipped []bundle.SourceSta
 	for _, s := range Registered() {
 		switch {
 		case len(opts.Only) > 0 && !slices.Contains(opts.Only, s.Name):
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "not in --only"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: bundle.SourceSkipped, Detail: "not in --only"})
 		case slices.Contains(opts.Skip, s.Name):
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "in --skip"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: bundle.SourceSkipped, Detail: "in --skip"})
 		case s.Live && !live:
-			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: "skipped", Detail: "needs a live kernel; --root " + opts.Root + " is not one"})
+			skipped = append(skipped, bundle.SourceStatus{Name: s.Name, Status: bundle.SourceSkipped, Detail: "needs a live kernel; --root " + opts.Root + " is not one"})
 		default:
 			run = append(run, s)
 		}
@@ -112,15 +112,15 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 	env.stats.mu.Unlock()
 	switch {
 	case timedOut:
-		st.Status = "timeout"
+		st.Status = bundle.SourceTimeout
 	case err != nil:
-		st.Status = "error"
+		st.Status = bundle.SourceError
 	case st.Errors > 0 || missing > 0 && st.Entries > 0:
-		st.Status = "partial"
+		st.Status = bundle.SourcePartial
 	case st.Entries == 0:
-		st.Status = "no-data"
+		st.Status = bundle.SourceNoData
 	default:
-		st.Status = "ok"
+		st.Status = bundle.SourceOK
 	}
 	if err != nil {
 		env.Errorf("", "%v", err)

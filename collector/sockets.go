@@ -124,7 +124,7 @@ func collectSockets(ctx context.Context, env *Env) error {
 			}
 			ns.Reader = pid
 			observed := env.Now().UTC()
-			name := fmt.Sprintf("net/ns/%d/%s", ino, file)
+			name := snapshot.NetNSEntry(uint64(ino), file)
 			meta := bundle.EntryMeta{Name: name, HostPath: hostPath, ReadAt: env.Now().UTC()}
 			if len(data) == maxNetFile {
 				meta.Truncated = true

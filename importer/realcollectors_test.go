@@ -183,7 +183,7 @@ func (s *scene) importAndFind(t *testing.T, archive, bundlePath string, want int
 	defer func() {
 		t.Logf("import, verify, findings of %s: %s", filepath.Base(archive), time.Since(start).Round(time.Second))
 	}()
-	out := s.run(t, want, append([]string{"import", archive, "-o", bundlePath, "--key", s.key, "--json"}, extra...)...)
+	out := s.run(t, want, append([]string{"import", archive, "-o", bundlePath, "--key", s.key, "--format", "json"}, extra...)...)
 	var sum importSummary
 	if err := json.Unmarshal([]byte(out), &sum); err != nil {
 		t.Fatalf("import --json: %v\n%s", err, out)
@@ -193,7 +193,7 @@ func (s *scene) importAndFind(t *testing.T, archive, bundlePath string, want int
 		t.Errorf("verify: %s", v)
 	}
 	var f findingsOut
-	fo := s.run(t, 0, "findings", bundlePath, "--json")
+	fo := s.run(t, 0, "findings", bundlePath, "--format", "json")
 	if err := json.Unmarshal([]byte(fo), &f); err != nil {
 		t.Fatalf("findings --json: %v\n%s", err, fo)
 	}

@@ -8,6 +8,7 @@ package timeline
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -197,6 +198,15 @@ type Provenance struct {
 	Line   int64  `json:"line,omitempty"`   // 1-based line, for text
 	Offset int64  `json:"offset"`           // byte offset of the record in the entry
 	SHA256 string `json:"entry_sha256,omitempty"`
+}
+
+// Where is the place in the bundle a record was read from, as every output
+// cites it: "entry:line" for text, "entry@offset" for binary records.
+func (p Provenance) Where() string {
+	if p.Line > 0 {
+		return p.Entry + ":" + strconv.FormatInt(p.Line, 10)
+	}
+	return p.Entry + "@" + strconv.FormatInt(p.Offset, 10)
 }
 
 // Origin tells a parser where the bytes it parses come from. Parsers copy

@@ -247,7 +247,7 @@ func (e *Engine) Add(ev timeline.Event) {
 		s.See(&ev)
 	}
 	if ev.Labels["cordon.collector"] == "self" {
-		return // the collector's own process is no evidence (analyzer.SelfLabel)
+		return // the collector's own process is no evidence (parsers.SelfLabel)
 	}
 	for i := range e.rules {
 		r := &e.rules[i]

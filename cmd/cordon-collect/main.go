@@ -254,7 +254,7 @@ func collect(opts cliOptions, args []string, stdout, stderr io.Writer) error {
 	failed := 0
 	for _, st := range statuses {
 		progress("%-14s %-8s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
-		if st.Status == "error" || st.Status == "timeout" {
+		if st.Status == bundle.SourceError || st.Status == bundle.SourceTimeout {
 			failed++
 		}
 	}

@@ -6,19 +6,26 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
+	"github.com/cordon-forensics/cordon/analyzer/investigation"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
+	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "analyze", summary: "verify bundles, parse every artifact into events and index them in a case", run: runAnalyze})
+	register(verb{name: "analyze", summary: "verify bundles, parse every artifact into events and index them in a case",
+		help: analyzeHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o analyzeOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const analyzeHelp = `cordon analyze: verify bundles and add their events to a case
@@ -42,7 +49,10 @@ that form, and logs of clusters that set none, are read whatever their
 prefix when it is one of the common forms (a timestamp first, [%p],
 %u@%d, key=value pairs, %r).
 
-Parser warnings are kept in the bundle's warnings.jsonl and counted here.
+Parser warnings are kept in the case and counted here; cordon warnings
+--case DIR lists them. Then the rules and the correlation run over the
+whole case once, and their result is kept in DIR/investigation.json for
+cordon findings and cordon report (--rules: the rules to keep it for).
 
 Examples:
   cordon analyze web01.cordon db01.cordon --case IR-031
@@ -51,89 +61,86 @@ Examples:
   cordon timeline --case IR-031 --from 2026-11-02T10:00:00Z --format timesketch > ir031.csv
 
 Exit codes: 0 every bundle analyzed (or already in the case), 1 a bundle
-was refused or could not be analyzed (the others were), 2 usage error.
-
-Flags:
+was refused or could not be analyzed (the others were), 2 usage error,
+130 interrupted (the bundle being analyzed is not added; the others are).
 `
 
-func runAnalyze(args []string, stdout, stderr io.Writer) int {
-	var vo verifyOptions
-	var caseDir string
-	var force bool
-	var sortMiB int
-	var pgPrefix string
-	fs := newFlagSet("analyze", analyzeHelp, stderr)
-	fs.StringVar(&caseDir, "case", "", "the case directory (created if needed)")
-	fs.BoolVar(&force, "force", false, "analyze a bundle that is not intact, marking every event unverified")
-	fs.StringVar(&vo.pubkey, "pubkey", "", "the minisign public key the bundles must be signed with (a .pub file or the bare key)")
-	fs.StringArrayVar(&vo.identity, "identity", nil, "age identity file to decrypt encrypted bundles (repeatable)")
-	fs.IntVar(&sortMiB, "sort-memory", 128, "MiB of events held in memory while sorting, before spilling to the case directory")
-	fs.StringVar(&pgPrefix, "pg-log-line-prefix", "", "the PostgreSQL cluster's log_line_prefix (from its postgresql.conf), when its stderr logs use an unusual one")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+type analyzeOptions struct {
+	analysis analysisOptions
+	rules    ruleOptions
+	caseDir  caseOptions
+}
+
+func (o *analyzeOptions) addFlags(fs *pflag.FlagSet) {
+	o.caseDir.addFlags(fs, "the case directory (created if needed)")
+	o.analysis.addFlags(fs)
+	o.rules.addFlags(fs)
+}
+
+func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) error {
+	if len(args) == 0 || o.caseDir.dir == "" {
+		return usageErrorf("BUNDLE... and --case DIR are needed (see --help)")
 	}
-	if fs.NArg() == 0 || caseDir == "" {
-		fmt.Fprintln(stderr, "cordon analyze: BUNDLE... and --case DIR are needed (see --help)")
-		return exitUsage
-	}
-	opts, err := vo.options()
+	rs, err := investigation.LoadRules(o.rules.rules...)
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon analyze: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
+		return withCode(exitUsage, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	code := exitOK
+	var failed error
 	var events, warnings int64
 	done := 0
-	for _, path := range fs.Args() {
-		bar := newProgress(stderr, path)
+	for _, path := range args {
+		bar := newProgress(std.err, path)
+		po, err := o.analysis.options(bar.update)
+		if err != nil {
+			return err
+		}
 		start := time.Now()
-		b, err := analyzer.AnalyzeBundle(ctx, caseDir, path, analyzer.AnalyzeOptions{
-			Verify: opts, Force: force, Analyzer: "cordon " + Version, Progress: bar.update, SortMemory: sortMiB << 20,
-			Settings: parserSettings(pgPrefix),
-		})
+		b, err := pipeline.AnalyzeBundle(ctx, o.caseDir.dir, path, po)
 		bar.finish()
 		switch {
-		case errors.Is(err, analyzer.ErrAlreadyInCase):
-			fmt.Fprintf(stderr, "cordon analyze: %s\n", safeterm.Escape(err.Error()))
+		case ctx.Err() != nil:
+			return fmt.Errorf("%s: %w", path, ctx.Err())
+		case errors.Is(err, pipeline.ErrAlreadyInCase):
+			fmt.Fprintf(std.err, "cordon analyze: %s\n", safeterm.Escape(err.Error()))
 			continue
 		case err != nil:
-			fmt.Fprintf(stderr, "cordon analyze: %s: %s\n", safeterm.Escape(path), safeterm.Escape(err.Error()))
-			code = exitFailed
-			if ctx.Err() != nil {
-				return code
-			}
+			fmt.Fprintf(std.err, "cordon analyze: %s: %s\n", safeterm.Escape(path), safeterm.Escape(err.Error()))
+			failed = withCode(exitFailed, nil)
 			continue
 		}
 		done++
 		events += b.Events
 		warnings += b.Warnings
-		printBundleSummary(stdout, b, time.Since(start))
+		printBundleSummary(std.out, b, time.Since(start))
 	}
-	fmt.Fprintf(stdout, "case %s: %d bundles analyzed now, %d events, %d parser warnings\n",
-		safeterm.Escape(caseDir), done, events, warnings)
-	return code
+	fmt.Fprintf(std.out, "case %s: %d bundles analyzed now, %d events, %d parser warnings (cordon warnings --case lists them)\n",
+		safeterm.Escape(o.caseDir.dir), done, events, warnings)
+	if done > 0 {
+		// The rules and the correlation run once now, so that findings and
+		// report read their result.
+		c, err := casestore.Open(o.caseDir.dir)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		start := time.Now()
+		inv, _, err := investigation.Get(ctx, c, rs)
+		if err != nil {
+			return fmt.Errorf("investigating the case: %w", err)
+		}
+		fmt.Fprintf(std.out, "investigated: %d findings, %d attack threads, over %d events in %s (cordon findings --case shows them)\n",
+			len(inv.Findings), len(inv.Chain.Threads), inv.Events, time.Since(start).Round(time.Millisecond))
+	}
+	return failed
 }
 
-// parserSettings are the analyst's settings for the parsers.
-func parserSettings(pgPrefix string) map[string]string {
-	if pgPrefix == "" {
-		return nil
-	}
-	return map[string]string{analyzer.SettingPGLogLinePrefix: pgPrefix}
-}
-
-func printBundleSummary(w io.Writer, b *analyzer.CaseBundle, took time.Duration) {
-	status := b.Verification + ", " + b.Trust
-	if b.Trust == "self-signed" {
+func printBundleSummary(w io.Writer, b *casestore.CaseBundle, took time.Duration) {
+	status := string(b.Verification) + ", " + string(b.Trust)
+	if b.Trust == bundle.TrustSelfSigned {
 		status += " (compare key " + b.KeyID + " with the custody form)"
 	}
 	if b.Unverified {
-		status = "UNVERIFIED (" + b.Verification + ", --force): every event is marked unverified"
+		status = "UNVERIFIED (" + string(b.Verification) + ", --force): every event is marked unverified"
 	}
 	fmt.Fprintf(w, "%s  %s\n  evidence %s, host %s\n  %s\n  %d events, %d parser warnings, %d entries a parser could not read, %s",
 		b.Dir, safeterm.Escape(b.Path), safeterm.Escape(b.EvidenceID), safeterm.Escape(b.Host()), status,
@@ -167,7 +174,7 @@ func newProgress(w io.Writer, name string) *progress {
 	return &progress{w: w, name: name, on: ok && term.IsTerminal(int(f.Fd()))}
 }
 
-func (p *progress) update(pr analyzer.Progress) {
+func (p *progress) update(pr pipeline.Progress) {
 	if !p.on {
 		return
 	}
@@ -181,7 +188,7 @@ func (p *progress) update(pr analyzer.Progress) {
 			progressbar.OptionClearOnFinish(),
 			progressbar.OptionSetWidth(30),
 		}
-		if pr.Phase == "index" {
+		if pr.Phase == pipeline.PhaseIndex {
 			opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"))
 		} else {
 			opts = append(opts, progressbar.OptionShowBytes(true))

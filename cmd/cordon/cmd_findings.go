@@ -13,29 +13,42 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/cordon-forensics/cordon/analyzer"
+	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/investigation"
+	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
-	"github.com/cordon-forensics/cordon/analyzer/rules"
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "findings", summary: "verify bundles and print what the detection rules find in them", run: runFindings})
-	register(verb{name: "report", summary: "verify bundles and write the findings and chain of custody as HTML or JSON", run: runReport})
+	register(verb{name: "findings", summary: "run the detection rules and the correlation over a case and print what they find",
+		help: findingsHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o findingsOptions
+			o.addFlags(fs)
+			return o.run
+		}})
+	register(verb{name: "report", summary: "write the attack chain, findings and chain of custody (HTML, Markdown or JSON)",
+		help: reportHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o reportOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const findingsHelp = `cordon findings: run the detection rules and the correlation over a case
 
 Usage:
-  cordon findings --case DIR [--rules DIR] [--json]
-  cordon findings BUNDLE... [--case DIR] [--pubkey KEY|FILE] [--identity F] [--force] [--json]
+  cordon findings --case DIR [--rules DIR] [--format text|json]
+  cordon findings BUNDLE... [--case DIR] [--pubkey KEY|FILE] [--identity F] [--force] [--format text|json]
 
-With --case alone, the case made by cordon analyze is read. With BUNDLE
-paths, they are analyzed first (verified, parsed, indexed) into --case DIR,
-or into a temporary case removed at the end. A bundle that fails
+With --case alone, the case made by cordon analyze is read, and the
+result cordon analyze kept (the rules are not run again unless the case's
+bundles or the rules changed). With BUNDLE paths, they are analyzed first
+(verified, parsed, indexed) into --case DIR, or into a temporary case
+removed at the end, also when interrupted. A bundle that fails
 verification is refused unless --force, which marks its events unverified.
 The rules are the built-in set in analyzer/rules (YAML), plus --rules DIR.
 Then the attack chain is rebuilt from joins across sources and printed
@@ -44,19 +57,17 @@ after the findings, its first anomalous event marked.
 Examples:
   cordon findings --case IR-031
   cordon findings web01.cordon
-  cordon findings --case IR-031 --rules ./my-rules --json
+  cordon findings --case IR-031 --rules ./my-rules --format json
 
 Exit codes: 0 done (with or without findings), 1 a bundle was refused or
-could not be analyzed, 2 usage error.
-
-Flags:
+could not be analyzed, 2 usage error, 130 interrupted.
 `
 
 const reportHelp = `cordon report: write the attack chain, findings and chain of custody
 
 Usage:
   cordon report --case DIR -o report.html [--format html|md|json] [--title NAME]
-  cordon report BUNDLE... [--case DIR] -o report.html
+  cordon report BUNDLE... [--case DIR] -o report.html [--pubkey KEY|FILE] [--force]
 
 One self-contained HTML file (no external fetches, strict
 Content-Security-Policy, every piece of evidence escaped), or Markdown, or
@@ -64,58 +75,49 @@ JSON: a summary, the attack chain with its first anomalous event, a
 timeline picture, the process tree around the suspect processes, the
 findings with their evidence, and the chain of custody with every entry's
 hash. The format follows the file name (.html, .md, .json) unless --format.
+The file appears whole or not at all, and is never overwritten.
 
 Examples:
   cordon report --case IR-031 -o report.html
   cordon report --case IR-031 -o report.md
   cordon report web01.cordon -o report.html --title IR-031
 
-Exit codes: 0 written, 1 a bundle was refused, 2 usage error.
-
-Flags:
+Exit codes: 0 written, 1 a bundle was refused, 2 usage error, 130
+interrupted (no report file, no temporary case left).
 `
 
 type analysis struct {
-	inv     *analyzer.Investigation
+	inv     *investigation.Investigation
 	bundles []report.Bundle
 	notes   []string
 }
 
-type analyzeOptions struct {
-	verify   verifyOptions
-	force    bool
-	rules    string
-	caseDir  string
-	pgPrefix string
+// judgeOptions are what findings and report share: a case, or bundles to
+// analyze first, and the rules.
+type judgeOptions struct {
+	caseDir  caseOptions
+	analysis analysisOptions
+	rules    ruleOptions
 }
 
-func (o *analyzeOptions) addFlags(fs *pflag.FlagSet) {
-	o.verify.addFlags(fs)
-	fs.BoolVar(&o.force, "force", false, "analyze a bundle that fails verification, marking everything unverified")
-	fs.StringVar(&o.rules, "rules", "", "a directory of extra rule files (*.yaml)")
-	fs.StringVar(&o.caseDir, "case", "", "the case directory (cordon analyze --case); with BUNDLE paths, they are added to it")
-	fs.StringVar(&o.pgPrefix, "pg-log-line-prefix", "", "with BUNDLE paths: the PostgreSQL cluster's log_line_prefix (see cordon analyze --help)")
+func (o *judgeOptions) addFlags(fs *pflag.FlagSet) {
+	o.caseDir.addFlags(fs, "the case directory (cordon analyze --case); with BUNDLE paths, they are added to it")
+	o.analysis.addFlags(fs)
+	o.rules.addFlags(fs)
 }
-
-// errRefused marks a bundle refused by verification: exit code 1.
-var errRefused = errors.New("refused")
 
 // investigate analyzes the bundles given (into the case, or a temporary
-// one), then runs the rules and the correlation over the whole case.
-func investigate(paths []string, o analyzeOptions) (*analysis, error) {
-	rs, err := findings.LoadRules(rules.FS)
+// one removed before it returns), then gets the case's investigation: the
+// one cordon analyze kept, or a new one.
+func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analysis, error) {
+	if len(paths) == 0 && o.caseDir.dir == "" {
+		return nil, usageErrorf("--case DIR or BUNDLE... is needed (see --help)")
+	}
+	rs, err := investigation.LoadRules(o.rules.rules...)
 	if err != nil {
-		return nil, fmt.Errorf("built-in rules: %w", err)
+		return nil, withCode(exitUsage, err)
 	}
-	if o.rules != "" {
-		extra, err := findings.LoadRules(os.DirFS(o.rules))
-		if err != nil {
-			return nil, fmt.Errorf("--rules %s: %w", o.rules, err)
-		}
-		rs = append(rs, extra...)
-	}
-	ctx := context.Background()
-	caseDir := o.caseDir
+	caseDir := o.caseDir.dir
 	if caseDir == "" {
 		tmp, err := os.MkdirTemp("", "cordon-case-")
 		if err != nil {
@@ -125,27 +127,29 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 		caseDir = tmp
 	}
 	if len(paths) > 0 {
-		vo, err := o.verify.options()
+		po, err := o.analysis.options(nil)
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range paths {
-			_, err := analyzer.AnalyzeBundle(ctx, caseDir, p, analyzer.AnalyzeOptions{Verify: vo, Force: o.force, Analyzer: "cordon " + Version, Settings: parserSettings(o.pgPrefix)})
+			_, err := pipeline.AnalyzeBundle(ctx, caseDir, p, po)
 			switch {
-			case errors.Is(err, analyzer.ErrAlreadyInCase):
-			case errors.Is(err, analyzer.ErrRefused):
-				return nil, fmt.Errorf("%s: %w (%v)", p, errRefused, err)
+			case ctx.Err() != nil:
+				return nil, fmt.Errorf("%s: %w", p, ctx.Err())
+			case errors.Is(err, pipeline.ErrAlreadyInCase):
+			case errors.Is(err, pipeline.ErrRefused):
+				return nil, withCode(exitFailed, fmt.Errorf("%s: %w", p, err))
 			case err != nil:
-				return nil, fmt.Errorf("%s: %w", p, err)
+				return nil, withCode(exitFailed, fmt.Errorf("%s: %w", p, err))
 			}
 		}
 	}
-	c, err := analyzer.OpenCase(caseDir)
+	c, err := casestore.Open(caseDir)
 	if err != nil {
-		return nil, err
+		return nil, withCode(exitUsage, err)
 	}
 	defer c.Close()
-	inv, err := analyzer.Investigate(ctx, c, rs)
+	inv, _, err := investigation.Get(ctx, c, rs)
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +162,7 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 			a.notes = append(a.notes, importNotes(b.Path, im)...)
 		}
 		if b.Warnings > 0 || len(b.ParseErrors) > 0 {
-			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon analyze lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
+			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon warnings --case DIR lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
 		}
 		a.bundles = append(a.bundles, reportBundle(b))
 	}
@@ -168,9 +172,9 @@ func investigate(paths []string, o analyzeOptions) (*analysis, error) {
 	return a, nil
 }
 
-func reportBundle(cb analyzer.CaseBundle) report.Bundle {
+func reportBundle(cb casestore.CaseBundle) report.Bundle {
 	b := report.Bundle{EvidenceID: cb.EvidenceID, Path: cb.Path, SHA256: cb.SHA256, KeyID: cb.KeyID,
-		Verification: cb.Verification, Trust: cb.Trust}
+		Verification: string(cb.Verification), Trust: string(cb.Trust)}
 	if cb.Unverified {
 		b.Verification += " (analyzed with --force: UNVERIFIED)"
 	}
@@ -194,67 +198,59 @@ func reportBundle(cb analyzer.CaseBundle) report.Bundle {
 	return b
 }
 
-func exitFor(err error) int {
-	if errors.Is(err, errRefused) {
-		return exitFailed
-	}
-	return exitUsage
+type findingsOptions struct {
+	judgeOptions
+	output outputOptions
 }
 
-func runFindings(args []string, stdout, stderr io.Writer) int {
-	var o analyzeOptions
-	var asJSON bool
-	fs := newFlagSet("findings", findingsHelp, stderr)
-	o.addFlags(fs)
-	fs.BoolVar(&asJSON, "json", false, "print the findings as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() == 0 && o.caseDir == "" {
-		fmt.Fprintln(stderr, "cordon findings: --case DIR or BUNDLE... is needed (see --help)")
-		return exitUsage
-	}
-	a, err := investigate(fs.Args(), o)
+func (o *findingsOptions) addFlags(fs *pflag.FlagSet) {
+	o.judgeOptions.addFlags(fs)
+	o.output.addFlags(fs, []string{"text", "json"}, true)
+}
+
+func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) error {
+	format, err := o.output.chosen()
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon findings: %s\n", safeterm.Escape(err.Error()))
-		return exitFor(err)
+		return err
+	}
+	a, err := o.investigate(ctx, args)
+	if err != nil {
+		return err
 	}
 	for _, n := range a.notes {
-		fmt.Fprintf(stderr, "cordon findings: %s\n", safeterm.Escape(n))
+		fmt.Fprintf(std.err, "cordon findings: %s\n", safeterm.Escape(n))
 	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
+	out, err := o.output.open(std.out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	if format == "json" {
+		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		_ = enc.Encode(struct {
+		if err := enc.Encode(struct {
 			Findings []findings.Finding `json:"findings"`
 			Chain    correlate.Result   `json:"attack_chain"`
-		}{a.inv.Findings, a.inv.Chain})
-	} else {
-		for _, f := range a.inv.Findings {
-			fmt.Fprintf(stdout, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
-				safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
-			for _, in := range f.Instances {
-				fmt.Fprintf(stdout, "  - %s\n", short(safeterm.Escape(in), 400))
-			}
-			for _, e := range f.Evidence {
-				where := e.Provenance.Entry
-				if e.Provenance.Line > 0 {
-					where += fmt.Sprintf(":%d", e.Provenance.Line)
-				} else {
-					where += fmt.Sprintf("@%d", e.Provenance.Offset)
-				}
-				fmt.Fprintf(stdout, "    %s  %s  %s\n", e.Time, safeterm.Escape(where), short(safeterm.Escape(e.Message), 240))
-			}
+		}{a.inv.Findings, a.inv.Chain}); err != nil {
+			return err
 		}
-		if len(a.inv.Findings) == 0 {
-			fmt.Fprintln(stdout, "no finding")
-		}
-		printChain(stdout, a.inv.Chain)
+		return out.Commit()
 	}
-	return exitOK
+	for _, f := range a.inv.Findings {
+		fmt.Fprintf(out, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
+			safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
+		for _, in := range f.Instances {
+			fmt.Fprintf(out, "  - %s\n", short(safeterm.Escape(in), 400))
+		}
+		for _, e := range f.Evidence {
+			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), short(safeterm.Escape(e.Message), 240))
+		}
+	}
+	if len(a.inv.Findings) == 0 {
+		fmt.Fprintln(out, "no finding")
+	}
+	printChain(out, a.inv.Chain)
+	return out.Commit()
 }
 
 // printChain prints the attack threads, escaped for a terminal.
@@ -276,13 +272,7 @@ func printChain(w io.Writer, ch correlate.Result) {
 			}
 			where := ""
 			if len(s.Evidence) > 0 {
-				e := s.Evidence[0]
-				where = e.Provenance.Entry
-				if e.Provenance.Line > 0 {
-					where += fmt.Sprintf(":%d", e.Provenance.Line)
-				} else {
-					where += fmt.Sprintf("@%d", e.Provenance.Offset)
-				}
+				where = s.Evidence[0].Provenance.Where()
 			}
 			fmt.Fprintf(w, "%s %s  %-28s %s  [%s]\n", mark, s.Time.UTC().Format("2006-01-02T15:04:05.000Z"), s.Stage, short(safeterm.Escape(s.Text), 400), safeterm.Escape(where))
 		}
@@ -295,75 +285,65 @@ func printChain(w io.Writer, ch correlate.Result) {
 	}
 }
 
-func runReport(args []string, stdout, stderr io.Writer) int {
-	var o analyzeOptions
-	var out, format, caseName string
-	fs := newFlagSet("report", reportHelp, stderr)
-	o.addFlags(fs)
-	fs.StringVarP(&out, "output", "o", "", "write the report to FILE (never overwritten)")
-	fs.StringVar(&format, "format", "", "html, md or json (default: from the file name)")
-	fs.StringVar(&caseName, "title", "", "the case's name in the report (default: the case directory's name)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+type reportOptions struct {
+	judgeOptions
+	output outputOptions
+	title  string
+}
+
+func (o *reportOptions) addFlags(fs *pflag.FlagSet) {
+	o.judgeOptions.addFlags(fs)
+	o.output.addFlags(fs, []string{"html", "md", "json"}, false)
+	fs.StringVar(&o.title, "title", "", "the case's name in the report (default: the case directory's name)")
+}
+
+func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error {
+	if o.output.path == "" {
+		return usageErrorf("-o FILE is needed (see --help)")
 	}
-	if (fs.NArg() == 0 && o.caseDir == "") || out == "" {
-		fmt.Fprintln(stderr, "cordon report: --case DIR or BUNDLE..., and -o FILE, are needed (see --help)")
-		return exitUsage
-	}
-	if format == "" {
-		switch {
-		case strings.HasSuffix(out, ".json"):
-			format = "json"
-		case strings.HasSuffix(out, ".md"):
-			format = "md"
-		default:
-			format = "html"
-		}
-	}
-	if format != "html" && format != "json" && format != "md" {
-		fmt.Fprintf(stderr, "cordon report: --format %q: want html, md or json\n", format)
-		return exitUsage
-	}
-	a, err := investigate(fs.Args(), o)
+	format, err := o.output.chosen()
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon report: %s\n", safeterm.Escape(err.Error()))
-		return exitFor(err)
+		return err
 	}
-	if caseName == "" {
+	a, err := o.investigate(ctx, args)
+	if err != nil {
+		return err
+	}
+	title := o.title
+	if title == "" {
 		switch {
-		case o.caseDir != "":
-			caseName = filepath.Base(filepath.Clean(o.caseDir))
+		case o.caseDir.dir != "":
+			title = filepath.Base(filepath.Clean(o.caseDir.dir))
 		case len(a.bundles) > 0:
-			caseName = a.bundles[0].EvidenceID
+			title = a.bundles[0].EvidenceID
 		}
 	}
-	r := report.Build(caseName, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, time.Now())
+	r := report.Build(title, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, time.Now())
 	r.Notes = append(r.Notes, a.notes...)
-	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	out, err := o.output.open(std.out)
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon report: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
+		return err
 	}
+	defer out.Abort()
 	switch format {
 	case "json":
-		err = report.JSON(f, r)
+		err = report.JSON(out, r)
 	case "md":
-		err = report.Markdown(f, r)
+		err = report.Markdown(out, r)
 	default:
-		err = report.HTML(f, r)
+		err = report.HTML(out, r)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err == nil {
+		err = out.Commit()
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon report: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
+		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d findings, %d attack threads, from %d bundles\n", safeterm.Escape(out), len(a.inv.Findings), len(a.inv.Chain.Threads), len(a.bundles))
-	return exitOK
+	fmt.Fprintf(std.out, "wrote %s: %d findings, %d attack threads, from %d bundles\n", safeterm.Escape(o.output.path), len(a.inv.Findings), len(a.inv.Chain.Threads), len(a.bundles))
+	return nil
 }
 
 // short cuts an escaped line for a terminal (the JSON and the report keep it whole).

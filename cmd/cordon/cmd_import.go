@@ -18,7 +18,12 @@ import (
 )
 
 func init() {
-	register(verb{name: "import", summary: "turn a UAC or Cat-Scale archive into a bundle signed with the analyst's import key", run: runImport})
+	register(verb{name: "import", summary: "turn a UAC or Cat-Scale archive into a bundle signed with the analyst's import key",
+		help: importHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o importOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const importHelp = `cordon import: turn another collector's archive into a Cordon bundle
@@ -26,7 +31,8 @@ const importHelp = `cordon import: turn another collector's archive into a Cordo
 Usage:
   cordon import ARCHIVE -o BUNDLE --key import.key [--password-file F]
                 [--layout uac|catscale] [--acquisition-log FILE|-]
-                [--expect HASH]... [--case ID] [--examiner NAME] [--note TEXT]
+                [--expect HASH]... [--case-id ID] [--examiner NAME] [--note TEXT]
+                [--format text|json]
 
 Reads a UAC .tar.gz (with its acquisition .log beside it) or a Cat-Scale
 .tar.gz once, as a stream (nothing is extracted), keeps every member, and
@@ -55,89 +61,79 @@ Examples:
       --expect ff70eab29c10da8640c6b45926edce4caad743a1
 
 Exit codes: 0 imported and every check passed, 1 imported but a check
-failed or the archive is incomplete, 2 usage error or unreadable archive.
-
-Flags:
+failed or the archive is incomplete, 2 usage error or unreadable archive
+(no bundle written), 130 interrupted (no bundle written).
 `
 
-func runImport(args []string, stdout, stderr io.Writer) int {
-	var out, keyPath, pwFile, layout, acqLog, caseID, examiner, evidenceID string
-	var expect, notes []string
-	var force, asJSON bool
-	fs := newFlagSet("import", importHelp, stderr)
-	fs.StringVarP(&out, "output", "o", "", "write the bundle to FILE (never overwritten without --force)")
-	fs.StringVar(&keyPath, "key", "", "the analyst's import key (minisign secret key, cordon keygen)")
-	fs.StringVar(&pwFile, "password-file", "", "the import key's password, in FILE")
-	fs.StringVar(&layout, "layout", "", "the collector: uac or catscale (default: recognised from the archive)")
-	fs.StringVar(&acqLog, "acquisition-log", "", "UAC's acquisition log (default: ARCHIVE's name with .log; - for none)")
-	fs.StringArrayVar(&expect, "expect", nil, "a digest of the archive held from elsewhere (MD5, SHA-1 or SHA-256); repeatable")
-	fs.StringVar(&caseID, "case", "", "case identifier, recorded in the custody")
-	fs.StringVar(&examiner, "examiner", "", "who imports, recorded in the custody")
-	fs.StringArrayVar(&notes, "note", nil, "a note for the custody; repeatable")
-	fs.StringVar(&evidenceID, "evidence-id", "", "the bundle's evidence id (default: imported-ARCHIVE-TIME-RANDOM)")
-	fs.BoolVar(&force, "force", false, "overwrite the output file")
-	fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+type importOptions struct {
+	out, key, pwFile, layout, acqLog string
+	caseID, examiner, evidenceID     string
+	expect, notes                    []string
+	format                           string
+}
+
+func (o *importOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.out, "output", "o", "", "write the bundle to FILE (never overwritten; written whole or not at all)")
+	fs.StringVar(&o.key, "key", "", "the analyst's import key (minisign secret key, cordon keygen)")
+	fs.StringVar(&o.pwFile, "password-file", "", "the import key's password, in FILE")
+	fs.StringVar(&o.layout, "layout", "", "the collector: uac or catscale (default: recognised from the archive)")
+	fs.StringVar(&o.acqLog, "acquisition-log", "", "UAC's acquisition log (default: ARCHIVE's name with .log; - for none)")
+	fs.StringArrayVar(&o.expect, "expect", nil, "a digest of the archive held from elsewhere (MD5, SHA-1 or SHA-256; repeatable)")
+	fs.StringVar(&o.caseID, "case-id", "", "case identifier, recorded in the custody")
+	fs.StringVar(&o.examiner, "examiner", "", "who imports, recorded in the custody")
+	fs.StringArrayVar(&o.notes, "note", nil, "a note for the custody (repeatable)")
+	fs.StringVar(&o.evidenceID, "evidence-id", "", "the bundle's evidence id (default: imported-ARCHIVE-TIME-RANDOM)")
+	fs.StringVar(&o.format, "format", "text", "the summary printed: text or json")
+}
+
+func (o *importOptions) run(ctx context.Context, std stdio, args []string) error {
+	if len(args) != 1 || o.out == "" || o.key == "" {
+		return usageErrorf("one ARCHIVE, -o BUNDLE and --key are needed (see --help)")
 	}
-	if fs.NArg() != 1 || out == "" || keyPath == "" {
-		fmt.Fprintln(stderr, "cordon import: one ARCHIVE, -o BUNDLE and --key are needed (see --help)")
-		return exitUsage
+	if o.format != "text" && o.format != "json" {
+		return usageErrorf("--format %q: want text or json", o.format)
 	}
-	archive := fs.Arg(0)
-	key, err := bundle.LoadPrivateKey(keyPath, func() (string, error) {
-		if pwFile == "" {
+	archive := args[0]
+	key, err := bundle.LoadPrivateKey(o.key, func() (string, error) {
+		if o.pwFile == "" {
 			return "", errors.New("the import key is encrypted: pass --password-file")
 		}
-		b, err := os.ReadFile(pwFile)
+		b, err := os.ReadFile(o.pwFile)
 		return strings.TrimRight(string(b), "\r\n"), err
 	})
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon import: %v\n", err)
-		return exitUsage
+		return withCode(exitUsage, err)
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(out, flags, 0o600)
+	out, err := (&outputOptions{path: o.out}).open(std.out)
 	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			err = fmt.Errorf("%s exists: evidence is never overwritten without --force", out)
-		}
-		fmt.Fprintf(stderr, "cordon import: %v\n", err)
-		return exitUsage
+		return err
 	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	res, err := importer.Import(context.Background(), archive, bw, importer.Options{
-		Key: key, EvidenceID: evidenceID, CaseID: caseID, Examiner: examiner, Notes: notes, Layout: layout,
-		AcquisitionLog: acqLog, Expect: expect, Importer: "cordon " + Version, CommandLine: append([]string{"cordon", "import"}, args...),
+	defer out.Abort()
+	bw := bufio.NewWriterSize(out, 256<<10)
+	res, err := importer.Import(ctx, archive, bw, importer.Options{
+		Key: key, EvidenceID: o.evidenceID, CaseID: o.caseID, Examiner: o.examiner, Notes: o.notes, Layout: o.layout,
+		AcquisitionLog: o.acqLog, Expect: o.expect, Importer: "cordon " + Version, CommandLine: os.Args,
 	})
 	if err == nil {
 		err = bw.Flush()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(out)
-		fmt.Fprintf(stderr, "cordon import: %s: %v\n", safeterm.Escape(archive), err)
-		return exitUsage
+		return withCode(exitUsage, fmt.Errorf("%s: %w", archive, err))
 	}
-	if asJSON {
-		enc := json.NewEncoder(stdout)
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	if o.format == "json" {
+		enc := json.NewEncoder(std.out)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)
 	} else {
-		printImport(stdout, out, res)
+		printImport(std.out, o.out, res)
 	}
 	if len(res.Failed) > 0 || !res.Import.Complete {
-		return exitFailed
+		return withCode(exitFailed, nil)
 	}
-	return exitOK
+	return nil
 }
 
 func printImport(w io.Writer, out string, res *importer.Result) {

@@ -1,9 +1,8 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -11,10 +10,16 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "keygen", summary: "make a minisign key pair for signing bundles", run: runKeygen})
+	register(verb{name: "keygen", summary: "make a minisign key pair for signing bundles",
+		help: keygenHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o keygenOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const keygenHelp = `cordon keygen: make a signing key pair in minisign's formats
@@ -32,44 +37,37 @@ Examples:
   cordon keygen -o ci-responder --without-password
 
 Exit codes: 0 written, 2 usage error or a file exists.
-
-Flags:
 `
 
-func runKeygen(args []string, stdout, stderr io.Writer) int {
-	var name, pwFile string
-	var noPassword bool
-	fs := newFlagSet("keygen", keygenHelp, stderr)
-	fs.StringVarP(&name, "output", "o", "", "write NAME.key and NAME.pub")
-	fs.StringVar(&pwFile, "password-file", "", "encrypt the secret key with the password in FILE")
-	fs.BoolVarP(&noPassword, "without-password", "W", false, "leave the secret key unencrypted")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if name == "" || fs.NArg() > 0 || (pwFile == "") == !noPassword {
-		fmt.Fprintln(stderr, "cordon keygen: -o NAME and one of --password-file or --without-password are needed (see --help)")
-		return exitUsage
+type keygenOptions struct {
+	name, pwFile string
+	noPassword   bool
+}
+
+func (o *keygenOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&o.name, "output", "o", "", "write NAME.key and NAME.pub")
+	fs.StringVar(&o.pwFile, "password-file", "", "encrypt the secret key with the password in FILE")
+	fs.BoolVarP(&o.noPassword, "without-password", "W", false, "leave the secret key unencrypted")
+}
+
+func (o *keygenOptions) run(_ context.Context, std stdio, args []string) error {
+	if o.name == "" || len(args) > 0 || (o.pwFile == "") == !o.noPassword {
+		return usageErrorf("-o NAME and one of --password-file or --without-password are needed (see --help)")
 	}
 	pub, priv, err := bundle.GenerateKey()
 	if err != nil {
-		fmt.Fprintf(stderr, "cordon keygen: %v\n", err)
-		return exitUsage
+		return err
 	}
 	var secret []byte
-	if noPassword {
+	if o.noPassword {
 		secret, _ = priv.MarshalText()
 	} else {
-		pw, err := os.ReadFile(pwFile)
+		pw, err := os.ReadFile(o.pwFile)
 		if err != nil {
-			fmt.Fprintf(stderr, "cordon keygen: %v\n", err)
-			return exitUsage
+			return err
 		}
 		if secret, err = minisign.EncryptKey(strings.TrimRight(string(pw), "\r\n"), priv); err != nil {
-			fmt.Fprintf(stderr, "cordon keygen: %v\n", err)
-			return exitUsage
+			return err
 		}
 	}
 	pubTxt, _ := pub.MarshalText()
@@ -77,14 +75,13 @@ func runKeygen(args []string, stdout, stderr io.Writer) int {
 		path string
 		data []byte
 		mode os.FileMode
-	}{{name + ".key", secret, 0o600}, {name + ".pub", append(pubTxt, '\n'), 0o644}} {
+	}{{o.name + ".key", secret, 0o600}, {o.name + ".pub", append(pubTxt, '\n'), 0o644}} {
 		if err := writeNew(f.path, f.data, f.mode); err != nil {
-			fmt.Fprintf(stderr, "cordon keygen: %v\n", err)
-			return exitUsage
+			return err
 		}
 	}
-	fmt.Fprintf(stdout, "wrote %s.key and %s.pub; fingerprint %s\n", name, name, bundle.KeyID(pub.ID()))
-	return exitOK
+	fmt.Fprintf(std.out, "wrote %s.key and %s.pub; fingerprint %s\n", safeterm.Escape(o.name), safeterm.Escape(o.name), bundle.KeyID(pub.ID()))
+	return nil
 }
 
 func writeNew(path string, data []byte, mode os.FileMode) error {

@@ -2,22 +2,21 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/cordon-forensics/cordon/analyzer"
-	"github.com/cordon-forensics/cordon/internal/safeterm"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
 func init() {
-	register(verb{name: "search", summary: "search a case's events with a Bleve query string", run: runSearch})
+	register(verb{name: "search", summary: "search a case's events with a Bleve query string",
+		help: searchHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o searchOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const searchHelp = `cordon search: find events in a case
@@ -50,63 +49,64 @@ Examples:
   cordon search --case IR-031 'message:"accepted password" +source.ip:203.0.113.7'
   cordon search --case IR-031 --count 'destination.port:3333'
 
-Exit codes: 0 done (with or without matches), 2 usage error, bad query or no case.
-
-Flags:
+Exit codes: 0 done (with or without matches), 2 usage error, bad query or
+no case, 130 interrupted.
 `
 
-func runSearch(args []string, stdout, stderr io.Writer) int {
-	var s selectFlags
-	var limit int
-	var count bool
-	fs := newFlagSet("search", searchHelp, stderr)
-	s.add(fs)
-	fs.IntVar(&limit, "limit", 100, "print at most N matching events")
-	fs.BoolVar(&count, "count", false, "print only the number of matching events")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+type searchOptions struct {
+	caseDir caseOptions
+	sel     selectOptions
+	output  outputOptions
+	limit   int
+	count   bool
+}
+
+func (o *searchOptions) addFlags(fs *pflag.FlagSet) {
+	o.caseDir.addFlags(fs, "the case directory (cordon analyze --case)")
+	o.sel.addFlags(fs, false)
+	o.output.addFlags(fs, timeline.Formats, false)
+	fs.IntVar(&o.limit, "limit", 100, "print at most N matching events")
+	fs.BoolVar(&o.count, "count", false, "print only the number of matching events")
+}
+
+func (o *searchOptions) run(ctx context.Context, std stdio, args []string) error {
+	if len(args) == 0 {
+		return usageErrorf("a QUERY is needed (see --help)")
 	}
-	fail := func(err error) int {
-		fmt.Fprintf(stderr, "cordon search: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
-	}
-	if fs.NArg() == 0 {
-		return fail(errors.New("a QUERY is needed (see --help)"))
-	}
-	s.query = strings.Join(fs.Args(), " ")
-	q, err := s.build()
+	o.sel.query = strings.Join(args, " ")
+	q, err := o.sel.build()
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	c, err := analyzer.OpenCase(s.caseDir)
+	format, err := o.output.chosen()
 	if err != nil {
-		return fail(err)
+		return err
+	}
+	c, err := o.caseDir.open()
+	if err != nil {
+		return err
 	}
 	defer c.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if count {
+	limit := o.limit
+	if o.count {
 		limit = 0
 	}
 	total, hits, err := c.Search(ctx, q, limit)
 	if err != nil {
-		return fail(err)
+		return withCode(exitUsage, err)
 	}
-	if count {
-		fmt.Fprintln(stdout, total)
-		return exitOK
+	if o.count {
+		fmt.Fprintln(std.out, total)
+		return nil
 	}
-	out, closeOut, err := openOutput(s.output, stdout)
+	out, err := o.output.open(std.out)
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	w, err := timeline.NewWriter(s.format, out)
+	defer out.Abort()
+	w, err := timeline.NewWriter(format, out)
 	if err != nil {
-		closeOut()
-		return fail(err)
+		return withCode(exitUsage, err)
 	}
 	for i := range hits {
 		if err = w.Write(&hits[i].Event); err != nil {
@@ -116,13 +116,13 @@ func runSearch(args []string, stdout, stderr io.Writer) int {
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}
-	if cerr := closeOut(); err == nil {
-		err = cerr
+	if err == nil {
+		err = out.Commit()
 	}
 	if err != nil {
-		return fail(err)
+		return err
 	}
-	fmt.Fprintf(stderr, "cordon search: %d matching events, %d shown\n", total, len(hits))
-	warnUnverified(c, stderr)
-	return exitOK
+	fmt.Fprintf(std.err, "cordon search: %d matching events, %d shown\n", total, len(hits))
+	warnUnverified(c, std.err)
+	return nil
 }

@@ -1,136 +1,113 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"filippo.io/age"
 	"github.com/spf13/pflag"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/ctxio"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "verify", summary: "check a bundle's signatures, chain and every entry's hash", run: runVerify})
+	register(verb{name: "verify", summary: "check a bundle's signatures, chain and every entry's hash",
+		help: verifyHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+			var o verifyCmdOptions
+			o.addFlags(fs)
+			return o.run
+		}})
 }
 
 const verifyHelp = `cordon verify: check a bundle in one streaming pass
 
 Usage:
-  cordon verify BUNDLE [--pubkey KEY|FILE] [--identity AGE_KEY_FILE] [--json]
+  cordon verify BUNDLE... [--pubkey KEY|FILE] [--identity AGE_KEY_FILE] [--sha256 SHA]... [--format text|json]
 
 It checks the signatures of every checkpoint, of manifest.json and of
 SHA256SUMS, the chain that binds each entry to the ones before it, and every
 entry's SHA-256, and reports missing, extra, duplicated, reordered and
 altered entries. Without --pubkey a bundle can only be "self-signed": compare
-the fingerprint printed with the one on the custody form.
+the fingerprint printed with the one on the custody form. With --sha256
+(repeatable: the hashes on the custody forms), each bundle's SHA-256 must
+be one of them. With several bundles, each is verified in turn; --format
+json prints one JSON document per bundle.
 
 Examples:
   cordon verify web01.cordon
   cordon verify web01.cordon --pubkey responder.pub --sha256 0f85226…
   cordon verify web01.cordon --pubkey RWSauXBtpzKWBNHd8IEu/opG4ude91eYuht4WyaguCDDvKAok/13aeLa
-  cordon verify web01.cordon.age --identity analyst.agekey --json
+  cordon verify web01.cordon.age --identity analyst.agekey --format json
 
 Exit codes:
-  0  intact (trusted, or self-signed when no --pubkey was given)
-  1  failed or incomplete
-  2  usage error, or the bundle could not be read
-
-Flags:
+  0    every bundle intact (trusted, or self-signed when no --pubkey was given)
+  1    a bundle failed or is incomplete
+  2    usage error, or a bundle could not be read
+  130  interrupted
 `
 
-type verifyOptions struct {
-	pubkey   string
-	identity []string
-	json     bool
-	sha256   string
+type verifyCmdOptions struct {
+	verify verifyOptions
+	output outputOptions
 }
 
-func (o *verifyOptions) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.pubkey, "pubkey", "", "the minisign public key the bundle must be signed with (a .pub file or the bare key)")
-	fs.StringArrayVar(&o.identity, "identity", nil, "age identity file to decrypt an encrypted bundle (repeatable)")
-	fs.StringVar(&o.sha256, "sha256", "", "the bundle's SHA-256 from the custody form: any difference fails")
+func (o *verifyCmdOptions) addFlags(fs *pflag.FlagSet) {
+	o.verify.addFlags(fs)
+	o.output.addFlags(fs, []string{"text", "json"}, true)
 }
 
-func (o *verifyOptions) options() (bundle.VerifyOptions, error) {
-	vo := bundle.VerifyOptions{ExpectSHA256: o.sha256}
-	if o.pubkey != "" {
-		pub, err := bundle.LoadPublicKey(o.pubkey)
-		if err != nil {
-			return vo, err
-		}
-		vo.PublicKey = &pub
+func (o *verifyCmdOptions) run(ctx context.Context, std stdio, args []string) error {
+	if len(args) == 0 {
+		return usageErrorf("a BUNDLE is needed (see --help)")
 	}
-	for _, path := range o.identity {
+	format, err := o.output.chosen()
+	if err != nil {
+		return err
+	}
+	vo, err := o.verify.options()
+	if err != nil {
+		return err
+	}
+	out, err := o.output.open(std.out)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	var result error
+	for _, path := range args {
 		f, err := os.Open(path)
 		if err != nil {
-			return vo, err
+			return withCode(exitUsage, err)
 		}
-		ids, err := age.ParseIdentities(io.LimitReader(f, 1<<20))
+		rep, err := bundle.Verify(ctxio.Reader(ctx, f), vo)
 		f.Close()
-		if err != nil {
-			return vo, fmt.Errorf("%s: %w", path, err)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		vo.Identities = append(vo.Identities, ids...)
-	}
-	return vo, nil
-}
-
-func newFlagSet(name, help string, stderr io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprint(stderr, help)
-		fmt.Fprint(stderr, fs.FlagUsages())
-	}
-	return fs
-}
-
-func runVerify(args []string, stdout, stderr io.Writer) int {
-	var o verifyOptions
-	fs := newFlagSet("verify", verifyHelp, stderr)
-	o.addFlags(fs)
-	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return exitOK
+		if format == "json" {
+			enc := json.NewEncoder(out)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(rep); err != nil {
+				return err
+			}
+		} else {
+			printReport(out, path, rep)
 		}
-		return exitUsage
+		switch {
+		case err != nil && rep.Entries == 0:
+			return withCode(exitUsage, fmt.Errorf("%s: %w", path, err))
+		case rep.Status != bundle.StatusIntact && result == nil:
+			result = withCode(exitFailed, nil)
+		}
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "cordon verify: one BUNDLE is needed (see --help)")
-		return exitUsage
+	if err := out.Commit(); err != nil {
+		return err
 	}
-	vo, err := o.options()
-	if err != nil {
-		fmt.Fprintf(stderr, "cordon verify: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
-	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "cordon verify: %s\n", safeterm.Escape(err.Error()))
-		return exitUsage
-	}
-	defer f.Close()
-	rep, err := bundle.Verify(f, vo)
-	if o.json {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(rep)
-	} else {
-		printReport(stdout, fs.Arg(0), rep)
-	}
-	if err != nil && rep.Entries == 0 {
-		return exitUsage
-	}
-	if rep.Status != bundle.StatusIntact {
-		return exitFailed
-	}
-	return exitOK
+	return result
 }
 
 func printReport(w io.Writer, path string, rep *bundle.Report) {
@@ -149,8 +126,12 @@ func printReport(w io.Writer, path string, rep *bundle.Report) {
 	}
 	if rep.Manifest != nil {
 		c := rep.Manifest.Custody
-		fmt.Fprintf(w, "host:        %s (collected %s to %s, by %s)\n", safeterm.Escape(c.Host.Hostname),
-			c.Host.ClockStart.Format("2006-01-02T15:04:05Z"), c.Host.ClockEnd.Format("2006-01-02T15:04:05Z"), safeterm.Escape(c.Examiner))
+		by := ""
+		if c.Examiner != "" {
+			by = ", by " + safeterm.Escape(c.Examiner)
+		}
+		fmt.Fprintf(w, "host:        %s (collected %s to %s%s)\n", safeterm.Escape(c.Host.Hostname),
+			c.Host.ClockStart.Format("2006-01-02T15:04:05Z"), c.Host.ClockEnd.Format("2006-01-02T15:04:05Z"), by)
 		fmt.Fprintf(w, "not collected: %d items; collector errors: %d\n", len(rep.Missing), len(c.Errors))
 	}
 	for _, p := range rep.Problems {

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,7 +107,7 @@ func TestExtractRefusesTarSlip(t *testing.T) {
 	os.WriteFile(evil, buf.Bytes(), 0o600)
 	out := filepath.Join(dir, "sub", "out")
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"extract", evil, "-o", out}, &stdout, &stderr)
+	code := run(context.Background(), []string{"extract", evil, "-o", out}, &stdout, &stderr)
 	if code == exitOK {
 		t.Fatalf("extract of a hostile bundle succeeded:\n%s", stdout.String())
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,13 +22,13 @@ func TestOwnKeyIsTrusted(t *testing.T) {
 	pw := filepath.Join(dir, "pw")
 	os.WriteFile(pw, []byte("correct horse\n"), 0o600)
 	var out, errb bytes.Buffer
-	if code := run([]string{"keygen", "-o", filepath.Join(dir, "responder"), "--password-file", pw}, &out, &errb); code != exitOK {
+	if code := run(context.Background(), []string{"keygen", "-o", filepath.Join(dir, "responder"), "--password-file", pw}, &out, &errb); code != exitOK {
 		t.Fatalf("keygen: %d %s", code, errb.String())
 	}
-	if code := run([]string{"keygen", "-o", filepath.Join(dir, "responder"), "--without-password"}, &out, &errb); code == exitOK {
+	if code := run(context.Background(), []string{"keygen", "-o", filepath.Join(dir, "responder"), "--without-password"}, &out, &errb); code == exitOK {
 		t.Fatal("keygen overwrote an existing key")
 	}
-	run([]string{"keygen", "-o", filepath.Join(dir, "other"), "--without-password"}, &out, &errb)
+	run(context.Background(), []string{"keygen", "-o", filepath.Join(dir, "other"), "--without-password"}, &out, &errb)
 
 	key, _ := os.Open(filepath.Join(dir, "responder.key"))
 	defer key.Close()
@@ -40,7 +41,7 @@ func TestOwnKeyIsTrusted(t *testing.T) {
 	check := func(want string, wantCode int, args ...string) {
 		t.Helper()
 		var o, e bytes.Buffer
-		code := run(append([]string{"verify", b}, args...), &o, &e)
+		code := run(context.Background(), append([]string{"verify", b}, args...), &o, &e)
 		if code != wantCode || !bytes.Contains(o.Bytes(), []byte(want)) {
 			t.Fatalf("verify %v: code %d, want %d and %q:\n%s%s", args, code, wantCode, want, o.String(), e.String())
 		}
@@ -50,7 +51,7 @@ func TestOwnKeyIsTrusted(t *testing.T) {
 	check("wrong-key", exitFailed, "--pubkey", filepath.Join(dir, "other.pub"))
 
 	x := filepath.Join(dir, "x")
-	if code := run([]string{"extract", b, "-o", x}, &out, &errb); code != exitOK {
+	if code := run(context.Background(), []string{"extract", b, "-o", x}, &out, &errb); code != exitOK {
 		t.Fatalf("extract: %d", code)
 	}
 	if o, err := exec.Command(minisignPath, "-Vm", filepath.Join(x, "manifest.json"), "-p", filepath.Join(dir, "responder.pub")).CombinedOutput(); err != nil {

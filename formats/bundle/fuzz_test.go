@@ -101,7 +101,7 @@ func goQuote(b []byte) string {
 // verifies intact and the truncated one as incomplete, so the fuzzer starts
 // from inputs that reach the deep checks.
 func TestFuzzSeedsAreBundles(t *testing.T) {
-	for name, want := range map[string]string{"valid-bundle": StatusIntact, "truncated-bundle": StatusIncomplete} {
+	for name, want := range map[string]Status{"valid-bundle": StatusIntact, "truncated-bundle": StatusIncomplete} {
 		raw, err := os.ReadFile(filepath.Join("testdata/fuzz/FuzzVerify", name))
 		if err != nil {
 			t.Fatal(err)

@@ -56,16 +56,29 @@ type CollectorFacts struct {
 	PID int `json:"pid,omitempty"`
 }
 
+// SourceOutcome is how one collector source ended.
+type SourceOutcome string
+
+// Outcomes of a source.
+const (
+	SourceOK      SourceOutcome = "ok"      // collected what it looked for
+	SourceNoData  SourceOutcome = "no-data" // ran, and the host had nothing for it
+	SourcePartial SourceOutcome = "partial" // collected some, with errors (see Errors)
+	SourceError   SourceOutcome = "error"   // collected nothing, with errors
+	SourceSkipped SourceOutcome = "skipped" // not run (options, --root)
+	SourceTimeout SourceOutcome = "timeout" // stopped by its time budget
+)
+
 // SourceStatus is what one collector source did.
 type SourceStatus struct {
-	Name     string    `json:"name"`
-	Status   string    `json:"status"` // "ok", "no-data", "partial", "error", "skipped", "timeout"
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Entries  int       `json:"entries"`
-	Bytes    int64     `json:"bytes"`
-	Errors   int       `json:"errors"`
-	Detail   string    `json:"detail,omitempty"`
+	Name     string        `json:"name"`
+	Status   SourceOutcome `json:"status"`
+	Started  time.Time     `json:"started"`
+	Finished time.Time     `json:"finished"`
+	Entries  int           `json:"entries"`
+	Bytes    int64         `json:"bytes"`
+	Errors   int           `json:"errors"`
+	Detail   string        `json:"detail,omitempty"`
 }
 
 // ErrorRecord is one error met during collection.

@@ -41,6 +41,21 @@ func EscapeComponent(c string) string {
 	return b.String()
 }
 
+// FilesPrefix is the namespace of the host's files, copied as they are:
+// the file at /var/log/auth.log is the entry fs/var/log/auth.log.
+const FilesPrefix = "fs"
+
+// FileEntry is the entry name of the host file at hostPath. A hostPath
+// ending in "/" gives the prefix of the names of the files under that
+// directory: FileEntry("/var/log/") is "fs/var/log/".
+func FileEntry(hostPath string) string {
+	name := NameFor(FilesPrefix, hostPath)
+	if strings.HasSuffix(hostPath, "/") {
+		name += "/"
+	}
+	return name
+}
+
 // NameFor returns the entry name for a host path under prefix:
 // NameFor("fs", "/var/log/auth.log") is "fs/var/log/auth.log". Every
 // component is escaped with EscapeComponent; empty components are dropped.

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"aead.dev/minisign"
@@ -28,31 +29,55 @@ const (
 	MaxSignatureSize = 4 << 10
 )
 
+// Status is the outcome of a verification.
+type Status string
+
 // Statuses of a verification.
 const (
-	StatusIntact     = "intact"     // every entry, checkpoint, the manifest and SHA256SUMS check out
-	StatusIncomplete = "incomplete" // a clean prefix: verified up to the last checkpoint, then cut off
-	StatusFailed     = "failed"     // something was altered, added, removed, reordered or forged
+	StatusIntact     Status = "intact"     // every entry, checkpoint, the manifest and SHA256SUMS check out
+	StatusIncomplete Status = "incomplete" // a clean prefix: verified up to the last checkpoint, then cut off
+	StatusFailed     Status = "failed"     // something was altered, added, removed, reordered or forged
 )
+
+// Trust says whose signature a verified bundle carries.
+type Trust string
 
 // Trust levels.
 const (
-	TrustTrusted    = "trusted"     // signed by the key the analyst passed
-	TrustSelfSigned = "self-signed" // signed by the key the bundle names: compare its fingerprint with the custody form
-	TrustNone       = "none"        // no valid signature at all
+	TrustTrusted    Trust = "trusted"     // signed by the key the analyst passed
+	TrustSelfSigned Trust = "self-signed" // signed by the key the bundle names: compare its fingerprint with the custody form
+	TrustNone       Trust = "none"        // no valid signature at all
+)
+
+// ProblemKind names what is wrong with a bundle.
+type ProblemKind string
+
+// Kinds of problems.
+const (
+	ProblemAltered      ProblemKind = "altered"       // bytes differ from what was signed
+	ProblemMissing      ProblemKind = "missing"       // a signed entry is not in the stream
+	ProblemExtra        ProblemKind = "extra"         // a member no signature covers
+	ProblemDuplicated   ProblemKind = "duplicated"    // a name seen twice
+	ProblemReordered    ProblemKind = "reordered"     // entries out of their signed order
+	ProblemSignature    ProblemKind = "signature"     // a signature that does not verify
+	ProblemWrongKey     ProblemKind = "wrong-key"     // signed, but not with the key the analyst passed
+	ProblemTruncated    ProblemKind = "truncated"     // the stream ends early
+	ProblemMalformed    ProblemKind = "malformed"     // a member that cannot be read as what it should be
+	ProblemTrailingData ProblemKind = "trailing-data" // members or bytes after the end of the bundle
+	ProblemUnsafeMember ProblemKind = "unsafe-member" // a name or member type that must never be written out
 )
 
 // Problem is one thing wrong with a bundle.
 type Problem struct {
-	Kind   string `json:"kind"` // "altered", "missing", "extra", "duplicated", "reordered", "signature", "wrong-key", "truncated", "malformed", "trailing-data", "unsafe-member"
-	Name   string `json:"name,omitempty"`
-	Detail string `json:"detail"`
+	Kind   ProblemKind `json:"kind"`
+	Name   string      `json:"name,omitempty"`
+	Detail string      `json:"detail"`
 }
 
 // Report is the outcome of Verify.
 type Report struct {
-	Status      string          `json:"status"`
-	Trust       string          `json:"trust"`
+	Status      Status          `json:"status"`
+	Trust       Trust           `json:"trust"`
 	KeyID       string          `json:"key_id,omitempty"`
 	PublicKey   string          `json:"public_key,omitempty"`
 	EvidenceID  string          `json:"evidence_id,omitempty"`
@@ -89,13 +114,14 @@ type VerifyOptions struct {
 	// OnControl, when set, receives each control member (checkpoints,
 	// manifest, SHA256SUMS and their signatures) whole.
 	OnControl func(name string, data []byte) error
-	// ExpectSHA256, when set, is the bundle's SHA-256 from the custody
-	// form. The compressed stream has slack (bytes that decode to the same
-	// content): only the file's own hash notices a change there.
-	ExpectSHA256 string
+	// ExpectSHA256, when not empty, holds the SHA-256s from the custody
+	// forms: the bundle's must be one of them. The compressed stream has
+	// slack (bytes that decode to the same content): only the file's own
+	// hash notices a change there.
+	ExpectSHA256 []string
 }
 
-func (r *Report) problem(kind, name, format string, args ...any) {
+func (r *Report) problem(kind ProblemKind, name, format string, args ...any) {
 	r.Problems = append(r.Problems, Problem{Kind: kind, Name: name, Detail: fmt.Sprintf(format, args...)})
 }
 
@@ -144,8 +170,12 @@ func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 		// read what is left so the file hash covers the whole file
 		_, _ = io.Copy(io.Discard, in)
 		rep.BundleSHA256 = hex.EncodeToString(fileHash.Sum(nil))
-		if opts.ExpectSHA256 != "" && !strings.EqualFold(opts.ExpectSHA256, rep.BundleSHA256) {
-			rep.problem("altered", "", "the bundle's SHA-256 %s differs from the custody form's %s", rep.BundleSHA256, safeName(opts.ExpectSHA256))
+		if len(opts.ExpectSHA256) > 0 && !slices.ContainsFunc(opts.ExpectSHA256, func(s string) bool { return strings.EqualFold(s, rep.BundleSHA256) }) {
+			given := make([]string, len(opts.ExpectSHA256))
+			for i, s := range opts.ExpectSHA256 {
+				given[i] = safeName(s)
+			}
+			rep.problem(ProblemAltered, "", "the bundle's SHA-256 %s is not the custody form's (%s)", rep.BundleSHA256, strings.Join(given, ", "))
 			rep.Status = StatusFailed
 			if rep.Trust == TrustTrusted {
 				rep.Trust = TrustNone
@@ -156,7 +186,7 @@ func Verify(in io.Reader, opts VerifyOptions) (*Report, error) {
 	rep.Encrypted = enc
 	if err != nil {
 		rep.Status = StatusFailed
-		rep.problem("malformed", "", "%v", err)
+		rep.problem(ProblemMalformed, "", "%v", err)
 		return rep, err
 	}
 	defer closeFn()
@@ -208,18 +238,18 @@ func (v *verifier) run(tr *tar.Reader, stream io.Reader) {
 		v.rep.Members++
 		name := hdr.Name
 		if hdr.Typeflag != tar.TypeReg {
-			v.rep.problem("unsafe-member", safeName(name), "member of tar type %q: bundles hold regular files only", hdr.Typeflag)
+			v.rep.problem(ProblemUnsafeMember, safeName(name), "member of tar type %q: bundles hold regular files only", hdr.Typeflag)
 			continue
 		}
 		if err := ValidName(name); err != nil {
-			v.rep.problem("unsafe-member", safeName(name), "%v", err)
+			v.rep.problem(ProblemUnsafeMember, safeName(name), "%v", err)
 			continue
 		}
 		if v.ended {
-			v.rep.problem("trailing-data", name, "member after SHA256SUMS.minisig")
+			v.rep.problem(ProblemTrailingData, name, "member after SHA256SUMS.minisig")
 		}
 		if held.name != "" && name != held.name+SigSuffix {
-			v.rep.problem("signature", held.name, "not followed by its signature")
+			v.rep.problem(ProblemSignature, held.name, "not followed by its signature")
 			held.name = ""
 		}
 		switch {
@@ -231,7 +261,7 @@ func (v *verifier) run(tr *tar.Reader, stream io.Reader) {
 			}
 			v.member(name, sig)
 			if held.name != strings.TrimSuffix(name, SigSuffix) {
-				v.rep.problem("extra", name, "signature without its document")
+				v.rep.problem(ProblemExtra, name, "signature without its document")
 				continue
 			}
 			v.control(held.name, held.doc, sig)
@@ -258,14 +288,14 @@ func (v *verifier) run(tr *tar.Reader, stream io.Reader) {
 	// authentication) is checked too: they cover the tar padding.
 	n, err := io.Copy(io.Discard, io.LimitReader(stream, 1<<20))
 	if n > 0 && !v.cut {
-		v.rep.problem("trailing-data", "", "%d bytes after the end of the tar stream", n)
+		v.rep.problem(ProblemTrailingData, "", "%d bytes after the end of the tar stream", n)
 	}
 	if err != nil && !v.cut {
 		v.cut = true
 		if v.truncation(err) {
-			v.rep.problem("truncated", "", "the bundle ends after the tar stream but before the end of the zstd frame, whose checksum is unchecked: %v", err)
+			v.rep.problem(ProblemTruncated, "", "the bundle ends after the tar stream but before the end of the zstd frame, whose checksum is unchecked: %v", err)
 		} else {
-			v.rep.problem("malformed", "", "the compressed stream is damaged after the tar end: %v", err)
+			v.rep.problem(ProblemMalformed, "", "the compressed stream is damaged after the tar end: %v", err)
 		}
 	}
 }
@@ -279,13 +309,13 @@ func (v *verifier) readFailed(name string, err error) {
 	v.cut = true
 	switch {
 	case v.truncation(err) && err == io.ErrUnexpectedEOF:
-		v.rep.problem("truncated", name, "the bundle ends here, cut off inside a member")
+		v.rep.problem(ProblemTruncated, name, "the bundle ends here, cut off inside a member")
 		return
 	case v.truncation(err):
-		v.rep.problem("truncated", name, "the bundle ends here: cut off, or its last encrypted chunk (64 KiB) was altered; age cannot tell which: %v", err)
+		v.rep.problem(ProblemTruncated, name, "the bundle ends here: cut off, or its last encrypted chunk (64 KiB) was altered; age cannot tell which: %v", err)
 		return
 	}
-	v.rep.problem("malformed", name, "the stream is damaged: %v", err)
+	v.rep.problem(ProblemMalformed, name, "the stream is damaged: %v", err)
 }
 
 // truncation tells a stream cut off from a damaged one: the input was read
@@ -311,7 +341,7 @@ func (v *verifier) member(name string, data []byte) {
 	v.order = append(v.order, name)
 	if v.opts.OnControl != nil {
 		if err := v.opts.OnControl(name, data); err != nil {
-			v.rep.problem("malformed", name, "handling member: %v", err)
+			v.rep.problem(ProblemMalformed, name, "handling member: %v", err)
 		}
 	}
 }
@@ -319,7 +349,7 @@ func (v *verifier) member(name string, data []byte) {
 func (v *verifier) entry(tr *tar.Reader, hdr *tar.Header) bool {
 	name := hdr.Name
 	if v.names[name] {
-		v.rep.problem("duplicated", name, "entry name seen twice")
+		v.rep.problem(ProblemDuplicated, name, "entry name seen twice")
 	}
 	v.names[name] = true
 	h := sha256.New()
@@ -327,7 +357,7 @@ func (v *verifier) entry(tr *tar.Reader, hdr *tar.Header) bool {
 	var src io.Reader = tr
 	if v.index == 0 {
 		if name != HeaderName {
-			v.rep.problem("malformed", name, "first member is not %s", HeaderName)
+			v.rep.problem(ProblemMalformed, name, "first member is not %s", HeaderName)
 		}
 		b, err := readBounded(tr, hdr.Size, MaxHeaderSize)
 		if err != nil {
@@ -349,7 +379,7 @@ func (v *verifier) entry(tr *tar.Reader, hdr *tar.Header) bool {
 		_, err = io.Copy(io.MultiWriter(h, pw), src)
 		pw.CloseWithError(err)
 		if cerr := <-done; cerr != nil && err == nil {
-			v.rep.problem("malformed", name, "reading entry: %v", cerr)
+			v.rep.problem(ProblemMalformed, name, "reading entry: %v", cerr)
 			return false
 		}
 	} else {
@@ -380,25 +410,25 @@ func (v *verifier) entry(tr *tar.Reader, hdr *tar.Header) bool {
 func (v *verifier) header(data []byte) {
 	var hdr Header
 	if err := json.Unmarshal(data, &hdr); err != nil {
-		v.rep.problem("malformed", HeaderName, "not JSON: %v", err)
+		v.rep.problem(ProblemMalformed, HeaderName, "not JSON: %v", err)
 		return
 	}
 	if hdr.Format != FormatName || hdr.Version != FormatVersion {
-		v.rep.problem("malformed", HeaderName, "format %q version %d: this reader knows %s version %d", safeName(hdr.Format), hdr.Version, FormatName, FormatVersion)
+		v.rep.problem(ProblemMalformed, HeaderName, "format %q version %d: this reader knows %s version %d", safeName(hdr.Format), hdr.Version, FormatName, FormatVersion)
 		return
 	}
 	v.rep.Header = &hdr
 	v.rep.EvidenceID = hdr.EvidenceID
 	var pub minisign.PublicKey
 	if err := pub.UnmarshalText([]byte(hdr.PublicKey)); err != nil {
-		v.rep.problem("signature", HeaderName, "the header's public key is unreadable: %v", err)
+		v.rep.problem(ProblemSignature, HeaderName, "the header's public key is unreadable: %v", err)
 		return
 	}
 	v.rep.KeyID = KeyID(pub.ID())
 	v.rep.PublicKey = hdr.PublicKey
 	if v.opts.PublicKey != nil {
 		if !v.opts.PublicKey.Equal(pub) {
-			v.rep.problem("wrong-key", HeaderName, "signed by key %s, not by the key passed (%s)", KeyID(pub.ID()), KeyID(v.opts.PublicKey.ID()))
+			v.rep.problem(ProblemWrongKey, HeaderName, "signed by key %s, not by the key passed (%s)", KeyID(pub.ID()), KeyID(v.opts.PublicKey.ID()))
 			v.pub = v.opts.PublicKey // check every signature against the trusted key: all will fail
 			return
 		}
@@ -408,13 +438,13 @@ func (v *verifier) header(data []byte) {
 
 func (v *verifier) checkSig(name string, doc, sig []byte) bool {
 	if v.pub == nil {
-		v.rep.problem("signature", name, "no usable public key to check the signature with")
+		v.rep.problem(ProblemSignature, name, "no usable public key to check the signature with")
 		return false
 	}
 	r := minisign.NewReader(bytes.NewReader(doc))
 	_, _ = io.Copy(io.Discard, r)
 	if !r.Verify(*v.pub, sig) {
-		v.rep.problem("signature", name, "signature does not verify with key %s", KeyID(v.pub.ID()))
+		v.rep.problem(ProblemSignature, name, "signature does not verify with key %s", KeyID(v.pub.ID()))
 		return false
 	}
 	return true
@@ -426,15 +456,15 @@ func (v *verifier) control(name string, doc, sig []byte) {
 	case strings.HasPrefix(name, CheckpointPrefix):
 		var cp Checkpoint
 		if err := strictJSON(doc, &cp); err != nil {
-			v.rep.problem("malformed", name, "%v", err)
+			v.rep.problem(ProblemMalformed, name, "%v", err)
 			return
 		}
 		v.seq++
 		if cp.Seq != v.seq {
-			v.rep.problem("reordered", name, "checkpoint %d where %d was expected", cp.Seq, v.seq)
+			v.rep.problem(ProblemReordered, name, "checkpoint %d where %d was expected", cp.Seq, v.seq)
 		}
 		if cp.Prev != v.prevCP {
-			v.rep.problem("reordered", name, "does not follow the previous checkpoint")
+			v.rep.problem(ProblemReordered, name, "does not follow the previous checkpoint")
 		}
 		v.prevCP = v.sums[name]
 		if v.compare(name, cp.Entries, v.pending) && ok {
@@ -448,11 +478,11 @@ func (v *verifier) control(name string, doc, sig []byte) {
 		v.rep.ManifestSHA256 = v.sums[name]
 		var m Manifest
 		if err := strictJSON(doc, &m); err != nil {
-			v.rep.problem("malformed", name, "%v", err)
+			v.rep.problem(ProblemMalformed, name, "%v", err)
 			return
 		}
 		if len(v.pending) > 0 {
-			v.rep.problem("extra", v.pending[0].name, "%d entries after the last checkpoint", len(v.pending))
+			v.rep.problem(ProblemExtra, v.pending[0].name, "%d entries after the last checkpoint", len(v.pending))
 		}
 		if v.compare(name, m.Entries, v.all) && ok {
 			v.rep.Manifest = &m
@@ -460,7 +490,7 @@ func (v *verifier) control(name string, doc, sig []byte) {
 			v.rep.Missing = m.Missing
 		}
 		if m.Checkpoints != v.seq {
-			v.rep.problem("missing", name, "the manifest counts %d checkpoints, the stream holds %d", m.Checkpoints, v.seq)
+			v.rep.problem(ProblemMissing, name, "the manifest counts %d checkpoints, the stream holds %d", m.Checkpoints, v.seq)
 		}
 	case name == SumsName:
 		if !ok {
@@ -471,19 +501,19 @@ func (v *verifier) control(name string, doc, sig []byte) {
 		for i, line := range strings.Split(strings.TrimSuffix(string(doc), "\n"), "\n") {
 			sum, file, found := strings.Cut(line, "  ")
 			if !found {
-				v.rep.problem("malformed", name, "line %d is not 'HASH  NAME'", i+1)
+				v.rep.problem(ProblemMalformed, name, "line %d is not 'HASH  NAME'", i+1)
 				continue
 			}
 			listed[file] = true
 			if got, seen := v.sums[file]; !seen {
-				v.rep.problem("missing", safeName(file), "listed in SHA256SUMS but not in the stream")
+				v.rep.problem(ProblemMissing, safeName(file), "listed in SHA256SUMS but not in the stream")
 			} else if got != sum {
-				v.rep.problem("altered", safeName(file), "SHA-256 differs from SHA256SUMS")
+				v.rep.problem(ProblemAltered, safeName(file), "SHA-256 differs from SHA256SUMS")
 			}
 		}
 		for _, n := range v.order {
 			if !listed[n] && n != SumsName && n != SumsName+SigSuffix {
-				v.rep.problem("extra", n, "in the stream but not in SHA256SUMS")
+				v.rep.problem(ProblemExtra, n, "in the stream but not in SHA256SUMS")
 			}
 		}
 	}
@@ -502,15 +532,15 @@ func (v *verifier) compare(doc string, recs []EntryRecord, seen []seenEntry) boo
 		s, found := byName[r.Name]
 		switch {
 		case !found:
-			v.rep.problem("missing", safeName(r.Name), "listed in %s but not in the stream", doc)
+			v.rep.problem(ProblemMissing, safeName(r.Name), "listed in %s but not in the stream", doc)
 			ok = false
 			continue
 		case i >= len(seen) || seen[i].name != r.Name:
-			v.rep.problem("reordered", r.Name, "not at the place %s gives it", doc)
+			v.rep.problem(ProblemReordered, r.Name, "not at the place %s gives it", doc)
 			ok = false
 		}
 		if s.sum != r.SHA256 || s.size != r.Size {
-			v.rep.problem("altered", r.Name, "SHA-256 or size differs from %s", doc)
+			v.rep.problem(ProblemAltered, r.Name, "SHA-256 or size differs from %s", doc)
 			ok = false
 		}
 		if r.Truncated {
@@ -520,12 +550,12 @@ func (v *verifier) compare(doc string, recs []EntryRecord, seen []seenEntry) boo
 	}
 	for _, s := range seen {
 		if !signed[s.name] {
-			v.rep.problem("extra", s.name, "in the stream but not in %s", doc)
+			v.rep.problem(ProblemExtra, s.name, "in the stream but not in %s", doc)
 			ok = false
 		}
 	}
 	if ok && !v.chainMatches(recs) {
-		v.rep.problem("altered", doc, "the chain recomputed from the stream differs from %s", doc)
+		v.rep.problem(ProblemAltered, doc, "the chain recomputed from the stream differs from %s", doc)
 		ok = false
 	}
 	return ok
@@ -575,14 +605,14 @@ func (v *verifier) finish() {
 	rep := v.rep
 	if !v.manifest || !v.sumsOK || !v.ended {
 		if !v.cut {
-			rep.problem("truncated", "", "the bundle ends before its manifest and SHA256SUMS")
+			rep.problem(ProblemTruncated, "", "the bundle ends before its manifest and SHA256SUMS")
 		}
-		rep.problem("truncated", "", "incomplete: verified up to checkpoint %d (%d entries); %d later entries are not covered by any signature",
+		rep.problem(ProblemTruncated, "", "incomplete: verified up to checkpoint %d (%d entries); %d later entries are not covered by any signature",
 			rep.Checkpoints, len(rep.Verified), len(v.all)-len(rep.Verified))
 	}
 	failed := false
 	for _, p := range rep.Problems {
-		if p.Kind != "truncated" {
+		if p.Kind != ProblemTruncated {
 			failed = true
 		}
 	}

@@ -68,7 +68,7 @@ func index(ms []member, name string) int {
 	return -1
 }
 
-func expectProblem(t *testing.T, b []byte, kind string) {
+func expectProblem(t *testing.T, b []byte, kind ProblemKind) {
 	t.Helper()
 	rep, _ := Verify(bytes.NewReader(b), VerifyOptions{})
 	if rep.Status == StatusIntact {

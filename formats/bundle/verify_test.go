@@ -119,7 +119,7 @@ func TestVerifyBitFlips(t *testing.T) {
 	for i := 0; i < len(b); i += step {
 		c := bytes.Clone(b)
 		c[i] ^= 0x40
-		rep, _ := Verify(bytes.NewReader(c), VerifyOptions{ExpectSHA256: want})
+		rep, _ := Verify(bytes.NewReader(c), VerifyOptions{ExpectSHA256: []string{want}})
 		if rep.Status == StatusIntact {
 			t.Fatalf("flip at byte %d of %d still verifies intact against the custody hash", i, len(b))
 		}

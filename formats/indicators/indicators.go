@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cordon-forensics/cordon/formats/snapshot"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -77,7 +78,7 @@ func Scan(r io.Reader, o timeline.Origin, opts Options, event func(timeline.Even
 	}
 	pid := opts.PID
 	if pid == 0 {
-		pid = PIDOf(o.Entry)
+		pid, _, _ = snapshot.ParseImageEntry(o.Entry)
 	}
 	seen := map[string]bool{}
 	count, dropped := 0, 0
@@ -172,17 +173,6 @@ func printableRuns(b []byte) [][2]int {
 		out = append(out, [2]int{start, len(b)})
 	}
 	return out
-}
-
-// PIDOf reads the PID from an entry name memory/<pid>/core, proc/<pid>/exe
-// or proc/<pid>/fd/<n>.
-func PIDOf(entry string) int64 {
-	parts := strings.Split(entry, "/")
-	if (len(parts) == 3 || len(parts) == 4 && parts[2] == "fd") && (parts[0] == "memory" || parts[0] == "proc") {
-		n, _ := strconv.ParseInt(parts[1], 10, 64)
-		return n
-	}
-	return 0
 }
 
 func build(o timeline.Origin, kind, value string, off, pid int64) timeline.Event {

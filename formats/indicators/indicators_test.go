@@ -157,9 +157,4 @@ func TestTimeAndPIDFromEntry(t *testing.T) {
 			t.Errorf("event at %v pid %+v, want the read time and PID 77", e.Timestamp, e.Process)
 		}
 	}
-	for entry, want := range map[string]int64{"memory/12/core": 12, "proc/12/exe": 12, "proc/12/fd/3": 12, "proc/12/maps": 12, "fs/tmp/12/core": 0, "memory/x/core": 0} {
-		if got := PIDOf(entry); got != want {
-			t.Errorf("PIDOf(%q) = %d, want %d", entry, got, want)
-		}
-	}
 }

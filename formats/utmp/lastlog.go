@@ -12,10 +12,15 @@ import (
 )
 
 // Lastlog: <lastlog.h>'s struct lastlog is {int32 ll_time; char
-// ll_line[32]; char ll_host[256]}, 292 bytes, one per UID. The collector
-// keeps it compact (entry logs/lastlog.records): each non-empty record
-// prefixed by its UID as uint32 little-endian, in ascending UID order.
+// ll_line[32]; char ll_host[256]}, 292 bytes, one per UID. With UIDs in
+// the millions (containers, LDAP) the file is gigabytes of holes, so the
+// collector keeps it compact, in the entry LastlogEntry: each non-empty
+// record prefixed by its UID as uint32 little-endian, in ascending UID
+// order (AppendLastlog writes one, ParseLastlog reads them). The original
+// file's metadata (size included) is in the entry's record.
 const (
+	// LastlogEntry is the bundle entry of the compact lastlog.
+	LastlogEntry       = "logs/lastlog.records"
 	LastlogRecordSize  = 292
 	LastlogCompactSize = 4 + LastlogRecordSize
 	// LastlogDataset is the event.dataset of lastlog events.
@@ -23,6 +28,13 @@ const (
 	// MaxLastlogRecords bounds the records read (the collector keeps 100,000).
 	MaxLastlogRecords = 1_000_000
 )
+
+// AppendLastlog appends the compact form of one lastlog record (UID, then
+// the LastlogRecordSize raw bytes) to dst.
+func AppendLastlog(dst []byte, uid uint32, record []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uid)
+	return append(dst, record[:LastlogRecordSize]...)
+}
 
 // ParseLastlog reads the compact lastlog and emits one "last login" event
 // per UID. ll_time is in the host's byte order: little-endian unless only

@@ -25,7 +25,7 @@ func parseLastlog(t testing.TB, data []byte, users map[uint32]string) ([]timelin
 	t.Helper()
 	var evs []timeline.Event
 	var ws []timeline.Warning
-	o := timeline.Origin{Entry: "logs/lastlog.records", Host: "web01", Users: users}
+	o := timeline.Origin{Entry: LastlogEntry, Host: "web01", Users: users}
 	if err := ParseLastlog(bytes.NewReader(data), o, func(e timeline.Event) { evs = append(evs, e) }, func(w timeline.Warning) { ws = append(ws, w) }); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func FuzzLastlog(f *testing.F) {
 	f.Add(lastlogRecord(0, 1762079095, "pts/0", "203.0.113.7", binary.LittleEndian))
 	f.Add(append(lastlogRecord(7, 1762079095, "\x1b[31m", "<script>", binary.BigEndian), 0, 0))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ParseLastlog(bytes.NewReader(data), timeline.Origin{Entry: "logs/lastlog.records"}, func(e timeline.Event) {
+		ParseLastlog(bytes.NewReader(data), timeline.Origin{Entry: LastlogEntry}, func(e timeline.Event) {
 			if len(e.Message) > 2048 { // 288 bytes of fields, each byte at most \xNN
 				t.Fatalf("message of %d bytes", len(e.Message))
 			}
