@@ -1,6 +1,8 @@
 package importer
 
 import (
+	"io"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -119,4 +121,23 @@ func LayoutByID(id string) *Layout {
 		}
 	}
 	return nil
+}
+
+// IsArchive reports whether the file at path is a .tar.gz or a .tar (what
+// cordon import reads) rather than a bundle (zstd, or age-encrypted).
+func IsArchive(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var b [512]byte
+	n, _ := io.ReadFull(f, b[:])
+	switch {
+	case n >= 2 && b[0] == 0x1f && b[1] == 0x8b:
+		return true, nil
+	case n >= 262 && string(b[257:262]) == "ustar":
+		return true, nil
+	}
+	return false, nil
 }

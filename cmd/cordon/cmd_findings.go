@@ -50,6 +50,8 @@ bundles or the rules changed). With BUNDLE paths, they are analyzed first
 (verified, parsed, indexed) into --case DIR, or into a temporary case
 removed at the end, also when interrupted. A bundle that fails
 verification is refused unless --force, which marks its events unverified.
+A UAC or Cat-Scale archive (.tar.gz) given instead of a bundle is imported
+first, as cordon import does (--import-key, else a one-time key).
 The rules are the built-in set in analyzer/rules (YAML), plus --rules DIR.
 Then the attack chain is rebuilt from joins across sources and printed
 after the findings, its first anomalous event marked.
@@ -57,6 +59,7 @@ after the findings, its first anomalous event marked.
 Examples:
   cordon findings --case IR-031
   cordon findings web01.cordon
+  cordon findings uac-web01-linux-20261201144410.tar.gz --import-key analyst-import.key
   cordon findings --case IR-031 --rules ./my-rules --format json
 
 Exit codes: 0 done (with or without findings), 1 a bundle was refused or
@@ -81,6 +84,7 @@ Examples:
   cordon report --case IR-031 -o report.html
   cordon report --case IR-031 -o report.md
   cordon report web01.cordon -o report.html --title IR-031
+  cordon report catscale_web01-20261201-1451.tar.gz -o report.html (imported first)
 
 Exit codes: 0 written, 1 a bundle was refused, 2 usage error, 130
 interrupted (no report file, no temporary case left).
@@ -109,7 +113,7 @@ func (o *judgeOptions) addFlags(fs *pflag.FlagSet) {
 // investigate analyzes the bundles given (into the case, or a temporary
 // one removed before it returns), then gets the case's investigation: the
 // one cordon analyze kept, or a new one.
-func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analysis, error) {
+func (o *judgeOptions) investigate(ctx context.Context, std stdio, paths []string) (*analysis, error) {
 	if len(paths) == 0 && o.caseDir.dir == "" {
 		return nil, usageErrorf("--case DIR or BUNDLE... is needed (see --help)")
 	}
@@ -127,6 +131,10 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 		caseDir = tmp
 	}
 	if len(paths) > 0 {
+		paths, err = o.analysis.imports.importArchives(ctx, std, paths, filepath.Join(caseDir, "imported"))
+		if err != nil {
+			return nil, err
+		}
 		po, err := o.analysis.options(nil)
 		if err != nil {
 			return nil, err
@@ -213,7 +221,7 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	if err != nil {
 		return err
 	}
-	a, err := o.investigate(ctx, args)
+	a, err := o.investigate(ctx, std, args)
 	if err != nil {
 		return err
 	}
@@ -305,7 +313,7 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 	if err != nil {
 		return err
 	}
-	a, err := o.investigate(ctx, args)
+	a, err := o.investigate(ctx, std, args)
 	if err != nil {
 		return err
 	}
