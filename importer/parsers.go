@@ -61,6 +61,7 @@ type procFacts struct {
 	holders  map[uint64][]holder
 	exeHash  map[int]map[string]fact[string] // PID → algorithm → digest of /proc/PID/exe
 	lsofExe  map[int]string
+	lsofComm map[int]string // lsof's COMMAND: the comm, cut at 9 bytes unless +c0
 	recovery map[int]recovered
 	users    map[uint32]string // from the archive's /etc/passwd
 	fdCopies []recovered       // deleted files copied through /proc/PID/fd/N
@@ -69,7 +70,7 @@ type procFacts struct {
 func newProcFacts() *procFacts {
 	return &procFacts{exe: map[int]fact[string]{}, cwd: map[int]string{}, stat: map[int]toolout.ProcStat{},
 		status: map[int]toolout.ProcStatus{}, comm: map[int]string{}, cmdline: map[int][]string{}, lossy: map[int][]string{},
-		holders: map[uint64][]holder{}, exeHash: map[int]map[string]fact[string]{}, lsofExe: map[int]string{},
+		holders: map[uint64][]holder{}, exeHash: map[int]map[string]fact[string]{}, lsofExe: map[int]string{}, lsofComm: map[int]string{},
 		recovery: map[int]recovered{}}
 }
 
@@ -303,6 +304,9 @@ func parseLsof(r *run, c *memberCtx, data []byte) {
 	r.warnAll("lsof", c.entry, ws)
 	var keep []toolout.LsofRow
 	for _, row := range rows {
+		if _, ok := r.procs.lsofComm[row.PID]; !ok && row.Command != "" {
+			r.procs.lsofComm[row.PID] = row.Command
+		}
 		switch {
 		case row.FD == "txt" && strings.HasPrefix(row.Name, "/") && r.procs.lsofExe[row.PID] == "":
 			r.procs.lsofExe[row.PID] = row.Name

@@ -126,6 +126,9 @@ func (r *run) processes() []snapshot.Process {
 		if pr.Comm == "" && plainName != "" {
 			pr.Comm = plainName
 		}
+		if c := p.lsofComm[pid]; pr.Comm == "" && c != "" && len(c) < 9 {
+			pr.Comm = c // shorter than lsof's default cut: the whole name
+		}
 		if pr.PPID < 0 {
 			pr.PPID = 0
 			pr.Errors["ppid"] = "not in the archive"
@@ -147,10 +150,6 @@ func (r *run) processes() []snapshot.Process {
 		default:
 			pr.Errors["cmdline"] = "not in the archive"
 		}
-		if pr.Comm == "" && len(pr.Cmdline) > 0 {
-			pr.Comm = path.Base(pr.Cmdline[0])
-			pr.Errors["comm"] = "not in the archive: the base name of the first argument"
-		}
 		if pid == 2 || pr.PPID == 2 {
 			pr.KernelThread = true
 		}
@@ -161,6 +160,9 @@ func (r *run) processes() []snapshot.Process {
 			pr.Errors["exe"] = "from lsof's txt line (no /proc/PID/exe listing in the archive)"
 		} else if !pr.KernelThread {
 			pr.Errors["exe"] = "not in the archive"
+		}
+		if pr.Comm == "" {
+			r.guessComm(&pr, pid)
 		}
 		pr.ExeDeleted = strings.HasSuffix(pr.Exe, " (deleted)")
 		pr.ExeMemfd = strings.HasPrefix(pr.Exe, "/memfd:")
@@ -185,6 +187,33 @@ func (r *run) processes() []snapshot.Process {
 type psFact struct {
 	row toolout.PSRow
 	l   *psListing
+}
+
+// guessComm names a process no listing named (plain ps lists only the
+// collector's own user's processes): the kernel sets comm to the first 15
+// bytes of the executable's name at exec, so the exe link's base name, else
+// lsof's cut name, else the first argument's base name. The record says
+// which: a program may have renamed itself since.
+func (r *run) guessComm(pr *snapshot.Process, pid int) {
+	exe := strings.TrimSuffix(pr.Exe, " (deleted)")
+	switch {
+	case exe != "" && !strings.HasPrefix(exe, "/memfd:"):
+		pr.Comm = cut15(path.Base(exe))
+		pr.Errors["comm"] = "not in the archive: the first 15 bytes of the executable's name, as the kernel sets it at exec"
+	case r.procs.lsofComm[pid] != "":
+		pr.Comm = r.procs.lsofComm[pid]
+		pr.Errors["comm"] = "not in the archive: lsof's COMMAND, cut at 9 bytes"
+	case len(pr.Cmdline) > 0:
+		pr.Comm = cut15(strings.TrimSuffix(path.Base(pr.Cmdline[0]), ":"))
+		pr.Errors["comm"] = "not in the archive: the base name of the first argument"
+	}
+}
+
+func cut15(s string) string {
+	if len(s) > 15 {
+		return s[:15]
+	}
+	return s
 }
 
 // isForest reports whether a listing is ps's forest view (ps f): its

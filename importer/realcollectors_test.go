@@ -86,7 +86,13 @@ func newScene(t *testing.T, peer string) *scene {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(work) })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("kept for a look: %s", work)
+			return
+		}
+		os.RemoveAll(work)
+	})
 	if b, err := exec.Command("cp", "-r", src, filepath.Join(work, peer)).CombinedOutput(); err != nil {
 		t.Fatalf("copying %s: %v\n%s", peer, err, b)
 	}
