@@ -487,9 +487,9 @@ func (r *run) hostFile(c *memberCtx, rd io.Reader) error {
 	if c.rule.Parse != "" && c.hdr.Size <= MaxParsed {
 		data, err := io.ReadAll(io.LimitReader(rd, c.hdr.Size))
 		if err != nil {
-			// the stream broke inside the member: store what was read
-			_ = r.store(c, io.MultiReader(bytes.NewReader(data), errReader{err}), bundle.NameFor("fs", hp), source, hp, withHashes)
-			return nil
+			// the stream broke inside the member: store what was read (the
+			// record says where it stopped); the walk then stops at the next header
+			return r.store(c, io.MultiReader(bytes.NewReader(data), errReader{err}), bundle.NameFor("fs", hp), source, hp, withHashes)
 		}
 		if err := r.store(c, bytes.NewReader(data), bundle.NameFor("fs", hp), source, hp, withHashes); err != nil {
 			return err
