@@ -202,8 +202,8 @@ func cutUsers(s string) ([]SocketUser, string, bool) {
 		if !strings.HasPrefix(s, `"`) {
 			return nil, "", false
 		}
-		i := strings.Index(s, `",pid=`)
-		if i < 0 {
+		i := strings.Index(s[1:], `",pid=`) + 1 // after the opening quote
+		if i < 1 {
 			return nil, "", false
 		}
 		u := SocketUser{Comm: s[1:i], PID: -1, FD: -1}
