@@ -25,10 +25,10 @@ func catscaleLayout() *Layout {
 			if dir == "" {
 				return "", false
 			}
-			if dir == "catscale_out" || strings.Contains(first, "/Process_and_Network/") || strings.Contains(first, "/Misc/") && strings.Contains(first, "-full-timeline") {
-				return dir, true
-			}
-			return "", false
+			// the root is the output directory (-d; catscale_out by default),
+			// also when --layout names the layout of an archive not recognised
+			ok := dir == "catscale_out" || strings.Contains(first, "/Process_and_Network/") || strings.Contains(first, "/Misc/") && strings.Contains(first, "-full-timeline")
+			return dir, ok
 		},
 		Rules: []Rule{
 			{Name: "ps", Pattern: pn + `processes-(axwwSo|auxSww|auxww|eF|ef|e)\.txt`, Kind: Parse, Parse: "ps"},

@@ -116,7 +116,8 @@ func Import(ctx context.Context, archive string, out io.Writer, o Options) (*Res
 	if err != nil {
 		return nil, err
 	}
-	if err := r.chooseLayout(first); err != nil {
+	ahead, err := r.chooseLayout(tr, first)
+	if err != nil {
 		return nil, err
 	}
 	evidenceID := o.EvidenceID
@@ -138,7 +139,7 @@ func Import(ctx context.Context, archive string, out io.Writer, o Options) (*Res
 		r.names[acqLogEntry] = true
 	}
 
-	if err := r.walk(tr, first); err != nil {
+	if err := r.walk(tr, ahead); err != nil {
 		return nil, err
 	}
 	r.finishArchiveHashes()
@@ -245,35 +246,56 @@ func (r *run) open() (*tar.Reader, *tar.Header, error) {
 	return tr, hdr, nil
 }
 
-func (r *run) chooseLayout(first *tar.Header) error {
-	name := cleanMemberPath(first.Name)
+// chooseLayout finds the layout from the first members: their names (a
+// directory carries no bytes, so the directories an archive starts with
+// are read ahead, at most 64, until a name tells), or --layout.
+func (r *run) chooseLayout(tr *tar.Reader, first *tar.Header) ([]*tar.Header, error) {
+	hdrs := []*tar.Header{first}
 	if r.opts.Layout != "" {
 		l := LayoutByID(r.opts.Layout)
 		if l == nil {
-			return fmt.Errorf("--layout %q: %w", r.opts.Layout, ErrUnknownLayout)
+			return nil, fmt.Errorf("--layout %q: %w", r.opts.Layout, ErrUnknownLayout)
 		}
-		root, _ := l.Detect(name)
+		root, _ := l.Detect(cleanMemberPath(first.Name))
 		r.layout, r.root = l, root
-	} else {
+	}
+	for r.layout == nil {
+		name := cleanMemberPath(hdrs[len(hdrs)-1].Name)
 		for _, l := range Layouts() {
 			if root, ok := l.Detect(name); ok {
 				r.layout, r.root = l, root
 				break
 			}
 		}
-		if r.layout == nil {
-			return fmt.Errorf("%s (first member %q): %w", r.archive, cut(safe(name), 200), ErrUnknownLayout)
+		if r.layout != nil {
+			break
 		}
+		last := hdrs[len(hdrs)-1]
+		if last.Typeflag != tar.TypeDir || len(hdrs) >= 64 {
+			return nil, fmt.Errorf("%s (first member %q): %w", r.archive, cut(safe(cleanMemberPath(first.Name)), 200), ErrUnknownLayout)
+		}
+		next, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("%s (first member %q): %w", r.archive, cut(safe(cleanMemberPath(first.Name)), 200), ErrUnknownLayout)
+		}
+		hdrs = append(hdrs, next)
 	}
 	r.layout.compile()
 	r.collector.name = r.layout.Name
-	return nil
+	return hdrs, nil
 }
 
-// walk reads every member, first given.
-func (r *run) walk(tr *tar.Reader, hdr *tar.Header) error {
+// walk reads every member, those read ahead first.
+func (r *run) walk(tr *tar.Reader, ahead []*tar.Header) error {
 	r.complete = true
 	n := 0
+	for _, hdr := range ahead[:len(ahead)-1] {
+		n++
+		if err := r.member(hdr, tr, "", r.layout.Rules); err != nil { // directories: no bytes
+			return err
+		}
+	}
+	hdr := ahead[len(ahead)-1]
 	for {
 		if err := r.ctx.Err(); err != nil {
 			return err

@@ -46,6 +46,7 @@ type member struct {
 	mode int64
 	typ  byte
 	link string
+	at   time.Time // the mtime (default: mtime)
 }
 
 var mtime = time.Date(2026, 12, 1, 14, 44, 38, 0, time.UTC)
@@ -58,6 +59,9 @@ func tarGz(t testing.TB, ms []member) []byte {
 	tw := tar.NewWriter(gz)
 	for _, m := range ms {
 		h := &tar.Header{Name: m.name, Mode: 0o644, Size: int64(len(m.data)), ModTime: mtime, Typeflag: tar.TypeReg, Uname: "root", Gname: "root"}
+		if !m.at.IsZero() {
+			h.ModTime = m.at
+		}
 		if m.mode != 0 {
 			h.Mode = m.mode
 		}
