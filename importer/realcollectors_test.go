@@ -101,7 +101,9 @@ func newScene(t *testing.T, peer string) *scene {
 	}
 	var rnd [4]byte
 	rand.Read(rnd[:])
-	s := &scene{work: work, exe: "mysql-" + hex.EncodeToString(rnd[:])}
+	// not /tmp/mysql*: samples/reenact.sh ends every such process on the host when it
+	// cleans up; kinsing is a miner known for going after PostgreSQL
+	s := &scene{work: work, exe: "kinsing-" + hex.EncodeToString(rnd[:])}
 	s.cordon = filepath.Join(work, "cordon")
 	if b, err := exec.Command("go", "build", "-o", s.cordon, "github.com/cordon-forensics/cordon/cmd/cordon").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
