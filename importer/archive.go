@@ -303,6 +303,9 @@ func (r *run) hostFile(c *memberCtx, rd io.Reader) error {
 		hp = "/" + hp
 	}
 	source := hostSource(hp)
+	if strings.HasPrefix(hp, "/var/lib/dpkg/info/") && strings.HasSuffix(hp, ".md5sums") {
+		r.sawMd5sums = true
+	}
 	// MD5 and SHA-1 when a list may name the file: executables, and every
 	// collected file when the collector listed what it collected
 	withHashes := c.hdr.Mode&0o111 != 0

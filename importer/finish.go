@@ -239,6 +239,9 @@ func (r *run) lacks() []string {
 	if len(r.net.ss) == 0 && len(r.net.netstat) == 0 && len(r.net.lsof) == 0 {
 		out = append(out, "no socket listing in this archive (no ss, netstat or lsof output): no socket events")
 	}
+	if len(r.progs) > 0 && !r.sawMd5sums {
+		out = append(out, "no dpkg md5sums lists (/var/lib/dpkg/info/*.md5sums): the list of the host's executables and their hashes is kept, but the package-integrity check (CORDON-INT-001) has no package hash to compare it with")
+	}
 	for _, pid := range r.deletedWithoutCopy {
 		out = append(out, fmt.Sprintf("process %d runs from a deleted executable and the archive holds no copy of it", pid))
 	}

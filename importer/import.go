@@ -197,6 +197,7 @@ type run struct {
 
 	procs              *procFacts
 	deletedWithoutCopy []int // PIDs, found when the records are joined
+	sawMd5sums         bool  // a dpkg md5sums list among the host files
 	net                *netFacts
 	progs              []programHash
 

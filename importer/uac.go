@@ -67,7 +67,6 @@ func uacLayout() *Layout {
 			"no packet capture: UAC does not capture traffic",
 			"no process memory as core files: UAC's deleted.yaml keeps the memory sections and strings of processes running from a deleted executable (kept under archive/live_response/process/proc/, not read by Cordon)",
 			"sockets of one network namespace: ss and netstat list the namespace UAC ran in (Cordon reads every namespace)",
-			"no dpkg md5sums lists (UAC copies /var/lib/dpkg/status only): hash_executables becomes program hashes, but the package-integrity check (CORDON-INT-001) has no package hash to compare them with",
 		},
 	}
 }
