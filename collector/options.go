@@ -50,6 +50,8 @@ type Options struct {
 	CaptureFor time.Duration
 	CaptureMax int64
 	PcapFiles  []string
+	// BodyFiles are bodyfiles other tools made (imports.go).
+	BodyFiles []string
 	// CaptureLead delays every other source after the background ones
 	// started: capture first, watch, then snapshot.
 	CaptureLead time.Duration
@@ -106,6 +108,7 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
 	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+	fs.StringSliceVar(&o.BodyFiles, "bodyfile", o.BodyFiles, "add a bodyfile another tool made of this host (fls -m of its disk image, UAC's bodyfile.txt; repeatable)")
 	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
 	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")
 }

@@ -122,6 +122,7 @@ func uacMembers(t testing.TB, recovered []byte) []member {
 		{name: "[root]/usr/local/bin/tool", data: []byte("#!/bin/sh\n"), mode: 0o755},
 		{name: "[root]/tmp/a link", typ: tar.TypeSymlink, link: "/etc/passwd"},
 		{name: "chkrootkit/chkrootkit.txt", data: []byte("nothing found\n")},
+		{name: "bodyfile/bodyfile.txt", data: []byte("0|/tmp/mysql-scene|9978001|-rwxr-xr-x|101|104|43888|1764600241|1764600241|1764600241|0\n")},
 	}
 }
 
@@ -238,6 +239,9 @@ func TestImportUAC(t *testing.T) {
 	if e := byName["archive/chkrootkit/chkrootkit.txt"]; e.Source != imported.Source {
 		t.Errorf("kept member: %+v", e)
 	}
+	if e := byName[imported.BodyfileEntry]; e.Source != "imports" || !strings.Contains(e.Note, "bodyfile/bodyfile.txt") {
+		t.Errorf("the bodyfile goes where the bodyfile parser reads it: %+v", e)
+	}
 	exe := byName["proc/58/exe"]
 	if exe.Source != "executables" || exe.SHA256 != sha256hex(exeBytes) {
 		t.Errorf("recovered exe %+v", exe)
@@ -281,7 +285,7 @@ func TestImportUAC(t *testing.T) {
 		t.Errorf("binaries %+v", bins)
 	}
 	members := records[imported.Member](t, es[imported.MembersEntry(1)])
-	if len(members) != 19 || members[17].Type != "symlink" || members[17].Link != "/etc/passwd" || members[15].Entry != "fs/var/log/auth.log" || members[15].MD5 != md5hex([]byte(authLog)) {
+	if len(members) != 20 || members[17].Type != "symlink" || members[17].Link != "/etc/passwd" || members[15].Entry != "fs/var/log/auth.log" || members[15].MD5 != md5hex([]byte(authLog)) {
 		t.Errorf("members %d: %+v", len(members), members)
 	}
 	if string(es["import/acquisition.log"]) != string(uacAcqLog(name)(nil))[:0]+string(es["import/acquisition.log"]) || len(es["import/acquisition.log"]) == 0 {

@@ -61,7 +61,7 @@ func uacLayout() *Layout {
 			{Name: "ss", Pattern: `live_response/network/ss_-[a-zA-Z0-9]*\.txt`, Kind: Parse, Parse: "ss"},
 			{Name: "netstat", Pattern: `live_response/network/netstat_-(anp|lpeanut)\.txt`, Kind: Parse, Parse: "netstat"},
 			{Name: "program-hashes", Pattern: `hash_executables/hash_executables\.(md5|sha1|sha256)`, Kind: Parse, Parse: "program-hashes"},
-			{Name: "bodyfile", Pattern: `bodyfile/bodyfile\.txt`, Kind: Entry, Entry: BodyfileEntry, Source: "filetimeline"},
+			{Name: "bodyfile", Pattern: `bodyfile/bodyfile\.txt`, Kind: Entry, Entry: BodyfileEntry, Source: imported.BodyfileSource},
 		},
 		Lacks: []string{
 			"no packet capture: UAC does not capture traffic",

@@ -31,7 +31,7 @@ import (
 const (
 	cacheFile = "investigation.json"
 	// cacheFormat changes whenever what an investigation computes changes.
-	cacheFormat = "cordon-investigation/1"
+	cacheFormat = "cordon-investigation/2"
 	// maxCacheBytes bounds the file read back (it is the analyst's own, but
 	// a case directory may come from elsewhere).
 	maxCacheBytes = 512 << 20

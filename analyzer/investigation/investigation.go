@@ -7,7 +7,6 @@ package investigation
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
@@ -67,7 +66,7 @@ func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) 
 	}
 	inv.Chain = cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
 	inv.Findings = append(inv.Findings, correlationFindings(inv.Chain)...)
-	sortFindings(inv.Findings)
+	findings.SortFindings(inv.Findings)
 	return inv, nil
 }
 
@@ -96,17 +95,6 @@ var (
 		Severity: "medium", Attack: findings.Attack{ID: "T1071", Name: "Application Layer Protocol"},
 		Why: "Destinations that appear only after the first anomalous event are where the intruder's programs talk: block and investigate them."}
 )
-
-// sortFindings orders findings most severe first, then by rule id, as the engine does.
-func sortFindings(fs []findings.Finding) {
-	rank := map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
-	sort.SliceStable(fs, func(i, j int) bool {
-		if rank[fs[i].Severity] != rank[fs[j].Severity] {
-			return rank[fs[i].Severity] > rank[fs[j].Severity]
-		}
-		return fs[i].RuleID < fs[j].RuleID
-	})
-}
 
 func correlationFindings(ch correlate.Result) []findings.Finding {
 	f := RespawnFinding

@@ -14,8 +14,9 @@ import (
 // archive (importer/, formats/imported): the hash checks become events (a
 // failed one an alert, CORDON-IMP-001/002), the lines of the archive's
 // text outputs the importer could not read become the analysis's
-// warnings, and the archive's file timelines (UAC's bodyfile, Cat-Scale's
-// stat timeline) become file events as cordon-collect's own timeline does.
+// warnings, and Cat-Scale's stat timeline becomes file events as
+// cordon-collect's own timeline does (UAC's bodyfile is stored where the
+// bodyfile parser reads it: bodyfile.go).
 func init() {
 	Register(Parser{
 		Name:  "import-checks",
@@ -37,11 +38,6 @@ func init() {
 		},
 	})
 	Register(Parser{
-		Name:  "imported-bodyfile",
-		Match: func(e bundle.EntryRecord) bool { return e.Name == imported.BodyfileEntry },
-		Parse: parseImportedBodyfile,
-	})
-	Register(Parser{
 		Name:  "imported-stat-timeline",
 		Match: func(e bundle.EntryRecord) bool { return e.Name == imported.StatTimelineEntry },
 		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
@@ -56,21 +52,5 @@ func init() {
 				emit.Warn(timeline.Warning{Entry: o.Entry, Line: w.Line, Offset: w.Offset, Message: w.Message})
 			})
 		},
-	})
-}
-
-// parseImportedBodyfile reads a TSK 3.x bodyfile (UAC's bodyfile.txt)
-// into file events.
-func parseImportedBodyfile(r io.Reader, o timeline.Origin, emit Emit) error {
-	return toolout.ReadBodyfile(r, func(l toolout.BodyLine) {
-		for _, ev := range filetimeline.Events(l.Record, o, l.Line, l.Offset) {
-			ev.Cordon.TimeDerivation = "the bodyfile's Unix seconds"
-			if l.MD5 != "" {
-				ev.File.Hash = &timeline.Hash{MD5: l.MD5}
-			}
-			emit.Event(ev)
-		}
-	}, func(w toolout.Warning) {
-		emit.Warn(timeline.Warning{Entry: o.Entry, Line: w.Line, Offset: w.Offset, Message: w.Message})
 	})
 }

@@ -26,9 +26,12 @@ const (
 	Source        = "import"
 
 	// The archive's file timelines, kept raw under these names for the
-	// analyzer: UAC's bodyfile/bodyfile.txt (TSK bodyfile) and Cat-Scale's
+	// analyzer: UAC's bodyfile/bodyfile.txt (TSK bodyfile) where
+	// cordon-collect --bodyfile puts one (collector.ImportsBodyfilePrefix,
+	// read by formats/bodytimeline), and Cat-Scale's
 	// Misc/*-full-timeline.csv (GNU stat lines).
-	BodyfileEntry     = "filetimeline/imported-bodyfile.txt"
+	BodyfileEntry     = "imports/bodyfile/uac-bodyfile.txt"
+	BodyfileSource    = "imports"
 	StatTimelineEntry = "filetimeline/imported-stat-timeline.csv"
 )
 
