@@ -18,12 +18,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "import", summary: "turn a UAC or Cat-Scale archive into a bundle signed with the analyst's import key",
-		help: importHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o importOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[importOptions]("import", "turn a UAC or Cat-Scale archive into a bundle signed with the analyst's import key", importHelp)
 }
 
 const importHelp = `cordon import: turn another collector's archive into a Cordon bundle
