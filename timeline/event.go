@@ -187,6 +187,9 @@ type Cordon struct {
 	TimeDerivation string     `json:"time_derivation,omitempty"` // e.g. "syslog line without a year: year inferred from the file's mtime"
 	Provenance     Provenance `json:"provenance"`
 	Unverified     bool       `json:"unverified,omitempty"` // the bundle failed verification and --force was used
+	// Imported is set for every event of a bundle cordon import made from
+	// another collector's archive: the evidence was not collected by Cordon.
+	Imported bool `json:"imported,omitempty"`
 }
 
 // Provenance points at the signed bytes an event was read from.

@@ -123,6 +123,7 @@ var indexedFields = []struct {
 	{"cordon.time.minute", kwField},
 	{"cordon.time_meaning", kwField},
 	{"cordon.unverified", kwField}, // "true" when it is; a keyword, as the query string reads booleans as words
+	{"cordon.imported", kwField},   // "true" for events of a bundle cordon import made
 	{"cordon.provenance.entry", kwField},
 }
 
@@ -377,6 +378,9 @@ func (m *eventMapping) mapEvent(doc *document.Document, ev *timeline.Event) {
 	m.kw(doc, "cordon.time_meaning", string(ev.Cordon.TimeMeaning))
 	if ev.Cordon.Unverified {
 		m.kw(doc, "cordon.unverified", "true")
+	}
+	if ev.Cordon.Imported {
+		m.kw(doc, "cordon.imported", "true")
 	}
 	m.kw(doc, "cordon.provenance.entry", ev.Cordon.Provenance.Entry)
 	n := 0

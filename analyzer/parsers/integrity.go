@@ -51,12 +51,16 @@ func parseBinaries(r io.Reader, o timeline.Origin, emit Emit) error {
 			emit.Warn(timeline.Warning{Entry: o.Entry, Line: line, Offset: start, Message: "not a binary record"})
 			continue
 		}
-		ev := timeline.Event{Timestamp: b.Mtime.UTC(),
+		at, meaning, deriv := b.Mtime.UTC(), timeline.MeaningModified, "the program's mtime, read at collection"
+		if b.Mtime.IsZero() {
+			// an imported list of hashes only (UAC hash_executables)
+			at, meaning, deriv = o.ReadAt.UTC(), timeline.MeaningObserved, "the program's mtime is not in the evidence: the time its list was stored in the bundle"
+		}
+		ev := timeline.Event{Timestamp: at,
 			Message: fmt.Sprintf("program %s: %d bytes, md5 %s, sha256 %s", b.Path, b.Size, b.MD5, b.SHA256),
 			Event:   timeline.EventFields{Kind: "state", Category: []string{"file"}, Type: []string{"info"}, Action: "binary-hashed", Dataset: "binaries"},
 			File:    &timeline.File{Path: b.Path, Name: path.Base(b.Path), Type: "file", Size: b.Size, Inode: b.Inode, Mtime: b.Mtime, Ctime: b.Ctime},
-			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningModified, TimeDerivation: "the program's mtime, read at collection",
-				Provenance: o.Provenance(line, start)}}
+			Cordon:  timeline.Cordon{TimeMeaning: meaning, TimeDerivation: deriv, Provenance: o.Provenance(line, start)}}
 		if b.MD5 != "" {
 			ev.File.Hash = &timeline.Hash{MD5: b.MD5, SHA256: b.SHA256}
 		}

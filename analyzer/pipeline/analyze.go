@@ -220,6 +220,9 @@ func (e *emitter) event(ev timeline.Event) {
 	if e.a.meta.Unverified {
 		ev.Cordon.Unverified = true
 	}
+	if e.a.meta.Custody.Import != nil {
+		ev.Cordon.Imported = true // from another collector's archive (cordon import)
+	}
 	e.buf.Reset()
 	if err := e.enc.Encode(&ev); err != nil {
 		e.a.warn(e.parser, timeline.Warning{Entry: p.Entry, Line: p.Line, Offset: p.Offset, Message: "event not encodable, dropped: " + err.Error()})

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -27,6 +28,11 @@ const analyzeHelp = `cordon analyze: verify bundles and add their events to a ca
 
 Usage:
   cordon analyze BUNDLE... --case DIR [--force] [--pubkey KEY|FILE] [--identity F]
+  cordon analyze ARCHIVE... --case DIR [--import-key KEY]
+
+A UAC or Cat-Scale archive (.tar.gz) given instead of a bundle is imported
+first, as cordon import does, into DIR/imported/NAME.cordon (with
+--import-key, else a one-time key: the bundle is then self-signed).
 
 Each bundle is verified first (signatures, chain, every entry's hash); one
 that is not intact is refused unless --force, which analyzes it anyway and
@@ -84,6 +90,10 @@ func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) erro
 	}
 	for _, n := range notes {
 		fmt.Fprintf(std.err, "cordon analyze: %s\n", safeterm.Escape(n))
+	}
+	args, err = o.analysis.imports.importArchives(ctx, std, args, filepath.Join(o.caseDir.dir, "imported"))
+	if err != nil {
+		return err
 	}
 	var failed error
 	var events, warnings int64

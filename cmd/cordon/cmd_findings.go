@@ -41,6 +41,8 @@ bundles or the rules changed). With BUNDLE paths, they are analyzed first
 (verified, parsed, indexed) into --case DIR, or into a temporary case
 removed at the end, also when interrupted. A bundle that fails
 verification is refused unless --force, which marks its events unverified.
+A UAC or Cat-Scale archive (.tar.gz) given instead of a bundle is imported
+first, as cordon import does (--import-key, else a one-time key).
 The rules are the built-in set in analyzer/rules (YAML), plus --rules DIR.
 --sigma DIR (repeatable) adds the Sigma rules of DIR (SigmaHQ's rules/linux,
 say): their findings are printed apart, one per rule and activity, each
@@ -52,6 +54,7 @@ after the findings, its first anomalous event marked.
 Examples:
   cordon findings --case IR-031
   cordon findings web01.cordon
+  cordon findings uac-web01-linux-20261201144410.tar.gz --import-key analyst-import.key
   cordon findings --case IR-031 --rules ./my-rules --format json
   cordon findings --case IR-031 --sigma ~/sigma/rules/linux
 
@@ -82,6 +85,7 @@ Examples:
   cordon report --case IR-031 -o report.md
   cordon report --case IR-031 --sigma ~/sigma/rules/linux -o report.html
   cordon report web01.cordon -o report.html --title IR-031
+  cordon report catscale_web01-20261201-1451.tar.gz -o report.html (imported first)
 
 Exit codes: 0 written, 1 a bundle was refused, 2 usage error, 130
 interrupted (no report file, no temporary case left).
@@ -115,7 +119,7 @@ func (o *judgeOptions) addFlags(fs *pflag.FlagSet) {
 // investigate analyzes the bundles given (into the case, or a temporary
 // one removed before it returns), then gets the case's investigation: the
 // one cordon analyze kept, or a new one.
-func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analysis, error) {
+func (o *judgeOptions) investigate(ctx context.Context, std stdio, paths []string) (*analysis, error) {
 	if len(paths) == 0 && o.caseDir.dir == "" {
 		return nil, usageErrorf("--case DIR or BUNDLE... is needed (see --help)")
 	}
@@ -133,6 +137,10 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 		caseDir = tmp
 	}
 	if len(paths) > 0 {
+		paths, err = o.analysis.imports.importArchives(ctx, std, paths, filepath.Join(caseDir, "imported"))
+		if err != nil {
+			return nil, err
+		}
 		po, err := o.analysis.options(nil)
 		if err != nil {
 			return nil, err
@@ -163,6 +171,9 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 	for _, b := range inv.Bundles {
 		if b.Unverified {
 			a.unverified = append(a.unverified, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
+		}
+		if im := b.Custody.Import; im != nil {
+			a.notes = append(a.notes, importNotes(b.Path, im)...)
 		}
 		if b.Warnings > 0 || len(b.ParseErrors) > 0 {
 			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon warnings --case DIR lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
@@ -199,7 +210,7 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	if err != nil {
 		return err
 	}
-	a, err := o.investigate(ctx, args)
+	a, err := o.investigate(ctx, std, args)
 	if err != nil {
 		return err
 	}
@@ -325,7 +336,7 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 	if err != nil {
 		return err
 	}
-	a, err := o.investigate(ctx, args)
+	a, err := o.investigate(ctx, std, args)
 	if err != nil {
 		return err
 	}

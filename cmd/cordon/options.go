@@ -5,7 +5,7 @@ package main
 //
 //	verifyOptions    --pubkey, --identity, --sha256 (every verb that reads bundles)
 //	caseOptions      --case
-//	analysisOptions  --force, --sort-memory, --pg-log-line-prefix (verbs that analyze bundles)
+//	analysisOptions  --force, --sort-memory, --pg-log-line-prefix, --import-key (verbs that analyze bundles)
 //	ruleOptions      --rules, --sigma (verbs that judge a case)
 //	selectOptions    --from, --to, --host, --query (verbs that select events)
 //	outputOptions    -o, --format (every verb that writes a result)
@@ -97,6 +97,7 @@ func (o *caseOptions) open() (*casestore.Case, error) {
 // analysisOptions say how bundles are analyzed into a case.
 type analysisOptions struct {
 	verify   verifyOptions
+	imports  importOptionsGroup // archives of other collectors given as bundles (import_inputs.go)
 	force    bool
 	sortMiB  int
 	pgPrefix string
@@ -104,6 +105,7 @@ type analysisOptions struct {
 
 func (o *analysisOptions) addFlags(fs *pflag.FlagSet) {
 	o.verify.addFlags(fs)
+	o.imports.addFlags(fs)
 	fs.BoolVar(&o.force, "force", false, "analyze a bundle that is not intact, marking every one of its events unverified")
 	fs.IntVar(&o.sortMiB, "sort-memory", 128, "MiB of events held in memory while sorting, before spilling to the case directory")
 	fs.StringVar(&o.pgPrefix, "pg-log-line-prefix", "", "the PostgreSQL cluster's log_line_prefix, when its stderr logs use an unusual one (default: from the bundle's signed postgresql.conf)")

@@ -128,6 +128,50 @@ type Custody struct {
 	// signal); sources not finished then are marked "interrupted".
 	Interrupted string        `json:"interrupted,omitempty"`
 	Errors      []ErrorRecord `json:"errors"`
+	// Import is set when the bundle was made by cordon import from another
+	// collector's archive: the evidence was not collected by Cordon.
+	Import *ImportFacts `json:"import,omitempty"`
+}
+
+// ImportFacts describe the archive a bundle was imported from. Custody
+// is stated as it is: the bundle's signatures are the analyst's import
+// key's, made when the archive was read, not the suspect host's. In such a
+// bundle Custody.Collector describes the collector that made the archive
+// (as far as the archive says), and these facts the import.
+type ImportFacts struct {
+	// Importer, CommandLine and At: the program that read the archive
+	// ("cordon 0.1.0"), how it was run, and when (the analyst's clock).
+	Importer    string    `json:"importer"`
+	CommandLine []string  `json:"command_line,omitempty"`
+	At          time.Time `json:"at"`
+	// Collector and Version name the program that made the archive
+	// ("UAC", "3.3.0"; Version "" when the archive does not say).
+	Collector string `json:"collector"`
+	Version   string `json:"version,omitempty"`
+	// Statement is the custody in one sentence: "imported from UAC 3.3.0
+	// archive <sha256>, not collected by Cordon, no signature from the
+	// suspect host".
+	Statement     string `json:"statement"`
+	ArchiveName   string `json:"archive_name"`
+	ArchiveSize   int64  `json:"archive_size"`
+	ArchiveSHA256 string `json:"archive_sha256"`
+	ArchiveSHA1   string `json:"archive_sha1"`
+	ArchiveMD5    string `json:"archive_md5"`
+	// AcquisitionLog is the collector's own record of the archive (UAC's
+	// .log beside it), with its SHA-256, when one was read.
+	AcquisitionLog       string `json:"acquisition_log,omitempty"`
+	AcquisitionLogSHA256 string `json:"acquisition_log_sha256,omitempty"`
+	// Complete is false when the archive ended early or was damaged;
+	// StoppedAt then says where.
+	Complete  bool   `json:"complete"`
+	StoppedAt string `json:"stopped_at,omitempty"`
+	Members   int    `json:"members"`
+	// Checks counts the hash comparisons by result (import/checks-*.jsonl
+	// holds each): "match", "mismatch", "missing", …
+	Checks map[string]int `json:"checks,omitempty"`
+	// NotInArchive says what a Cordon collection holds that this archive
+	// does not (a packet capture, process memory, …), and why.
+	NotInArchive []string `json:"not_in_archive,omitempty"`
 }
 
 // Manifest is manifest.json, the last signed document of a bundle.

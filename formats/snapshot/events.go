@@ -57,6 +57,9 @@ func ProcessEvents(procs []Located[Process], o timeline.Origin) timeline.Result 
 			Labels: map[string]string{"status": p.Status},
 			Cordon: timeline.Cordon{TimeMeaning: timeline.MeaningStart, TimeDerivation: startDerivation, Provenance: o.Provenance(lp.Line, lp.Offset)},
 		}
+		if p.StartDerivation != "" {
+			ev.Cordon.TimeDerivation = p.StartDerivation
+		}
 		if o.Host != "" {
 			ev.Host = &timeline.Host{Name: o.Host}
 		}
@@ -65,6 +68,9 @@ func ProcessEvents(procs []Located[Process], o timeline.Origin) timeline.Result 
 			if len(p.UserNames) > 1 {
 				u.Name = p.UserNames[1]
 			}
+			ev.Process.User, ev.User = u, u
+		} else if len(p.UserNames) > 1 && p.UserNames[1] != "" {
+			u := &timeline.User{Name: p.UserNames[1]}
 			ev.Process.User, ev.User = u, u
 		}
 		if p.ContainerID != "" {

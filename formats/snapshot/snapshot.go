@@ -63,17 +63,22 @@ type Process struct {
 	// divided by the clock tick rate.
 	Start      time.Time `json:"start"`
 	StartTicks uint64    `json:"start_ticks"`
-	State      string    `json:"state"`
-	Threads    int       `json:"threads"`
-	UTimeTicks uint64    `json:"utime_ticks"`
-	STimeTicks uint64    `json:"stime_ticks"`
-	RSSBytes   int64     `json:"rss_bytes"`
-	FDCount    int       `json:"fd_count"`
+	// StartDerivation says how Start was derived when it is not boot time
+	// plus StartTicks (a record cordon import made from another
+	// collector's listings: ps's lstart, to the second, or STIME).
+	StartDerivation string `json:"start_derivation,omitempty"`
+	State           string `json:"state"`
+	Threads         int    `json:"threads"`
+	UTimeTicks      uint64 `json:"utime_ticks"`
+	STimeTicks      uint64 `json:"stime_ticks"`
+	RSSBytes        int64  `json:"rss_bytes"`
+	FDCount         int    `json:"fd_count"`
 	// UIDs and GIDs are real, effective, saved, filesystem (status Uid:/Gid:).
 	UIDs []uint32 `json:"uids"`
 	GIDs []uint32 `json:"gids"`
 	// UserNames and GroupNames match UIDs and GIDs, from the host's own
-	// /etc/passwd and /etc/group ("" where the id has no name there).
+	// /etc/passwd and /etc/group ("" where the id has no name there). An
+	// imported record may have names without UIDs (ps printed only names).
 	UserNames  []string `json:"user_names,omitempty"`
 	GroupNames []string `json:"group_names,omitempty"`
 	// Namespaces maps a namespace kind (pid, net, mnt, ipc, uts, user,
