@@ -100,7 +100,7 @@ func (b *caseBundle) iter(ctx context.Context, q Query) (*bundleIter, error) {
 	if !q.To.IsZero() {
 		it.to = eventstore.Nanos(q.To)
 	}
-	if q.Query == "" && q.Host == "" {
+	if q.Query == "" && len(q.HostNames()) == 0 {
 		it.frame = 0
 		if it.from != math.MinInt64 {
 			it.frame = b.store.FrameFrom(it.from)
