@@ -74,6 +74,7 @@ small{color:#555}
 {{range .Evidence}}<tr><td>{{.Time}}</td><td><code>{{.Message}}</code></td><td>{{.Provenance.Bundle}}</td><td><code>{{.Provenance.Entry}}</code></td><td>{{.Provenance.Line}}</td><td>{{.Provenance.Offset}}</td></tr>
 {{end}}</table></section>
 {{else}}<p>No findings.</p>{{end}}
+{{template "fleet" .}}
 {{with .R.Links}}<h2 id="joins">Joins between sources</h2><table><tr><th>kind</th><th>what</th><th>evidence</th></tr>
 {{range .}}<tr><td>{{.Kind}}</td><td>{{.Text}}</td><td>{{range .Evidence}}<code>{{.Provenance.Bundle}}: {{where .}}</code><br>{{end}}</td></tr>
 {{end}}</table>{{end}}

@@ -113,6 +113,7 @@ func Markdown(w io.Writer, r Report) error {
 	if len(r.Findings) == 0 {
 		p("\nNo findings.\n")
 	}
+	markdownFleet(p, e, r)
 	p("\n## Chain of custody\n")
 	for _, bu := range r.Bundles {
 		p("\n| | |\n|---|---|\n")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/fleet"
 )
 
 // Entry is one bundle entry's name and hash, for the custody appendix.
@@ -54,8 +55,10 @@ type Report struct {
 	Threads  []correlate.Thread `json:"attack_chain"`
 	Links    []correlate.Link   `json:"links,omitempty"`
 	Findings []findings.Finding `json:"findings"`
-	Bundles  []Bundle           `json:"bundles"`
-	Notes    []string           `json:"notes,omitempty"`
+	// Fleet are the attacker's values seen on several hosts (fleet.go).
+	Fleet   []fleet.Spread `json:"fleet,omitempty"`
+	Bundles []Bundle       `json:"bundles"`
+	Notes   []string       `json:"notes,omitempty"`
 }
 
 // maxThreads bounds the threads a report shows in full.
