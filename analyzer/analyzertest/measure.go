@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +26,16 @@ func PeakRSS() int64 {
 		}
 	}
 	return -1
+}
+
+// CPUTime is the CPU time (user and system) the process has used: on a
+// busy machine, wall times say more about the neighbours than about the code.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return -1
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // DirSize is the bytes of the regular files under dir.

@@ -72,9 +72,28 @@ type scope struct {
 	n     int64
 }
 
+// maxScopesPerPass bounds the investigations made in one reading of the
+// events: each holds its own rule engine and correlator, whose memory
+// grows with the events they keep.
+const maxScopesPerPass = 4
+
 // investigateMany makes one investigation per host set (nil: the whole
-// case) in one reading of the case's events.
+// case), maxScopesPerPass of them per reading of the case's events.
 func investigateMany(ctx context.Context, c *casestore.Case, rules []findings.Rule, sets [][]string) ([]*Investigation, error) {
+	var out []*Investigation
+	for i := 0; i < len(sets); i += maxScopesPerPass {
+		invs, err := investigatePass(ctx, c, rules, sets[i:min(i+maxScopesPerPass, len(sets))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, invs...)
+	}
+	return out, nil
+}
+
+// investigatePass makes one investigation per host set in one reading of
+// the case's events.
+func investigatePass(ctx context.Context, c *casestore.Case, rules []findings.Rule, sets [][]string) ([]*Investigation, error) {
 	offsets := clockOffsets(c)
 	scopes := make([]*scope, len(sets))
 	var union []string
@@ -97,9 +116,24 @@ func investigateMany(ctx context.Context, c *casestore.Case, rules []findings.Ru
 		}
 		scopes[i] = sc
 	}
+	// The events of some hosts are found through the indexes; when they
+	// are most of the case, reading it whole is faster (the scopes filter
+	// by host anyway).
 	q := casestore.Query{}
 	if !all {
-		q.Hosts = normHosts(union)
+		in := map[string]bool{}
+		for _, h := range union {
+			in[h] = true
+		}
+		n := 0
+		for _, b := range c.Bundles() {
+			if in[b.Host()] {
+				n++
+			}
+		}
+		if 2*n <= len(c.Bundles()) {
+			q.Hosts = normHosts(union)
+		}
 	}
 	err := c.Events(ctx, q, func(ev timeline.Event) error {
 		h := fleet.HostOf(&ev)

@@ -175,6 +175,17 @@ func TestFleetCase(t *testing.T) {
 		t.Errorf("attacker lines: all %s, first host %s, first two %s", all, one, two)
 	}
 
+	// A range: search (which asks only the bundles spanning it) and
+	// timeline (which walks every bundle) agree, on a range within one
+	// bundle's day and on one across two days.
+	for _, r := range [][2]string{{"2026-11-03T10:00:00Z", "2026-11-03T11:00:00Z"}, {"2026-11-02T23:30:00Z", "2026-11-03T00:30:00Z"}} {
+		n, errOut, code := cordonRun(t, "search", "--case", caseDir, "--count", "--from", r[0], "--to", r[1], "event.dataset:auth")
+		tl, _, code2 := cordonRun(t, "timeline", "--case", caseDir, "--from", r[0], "--to", r[1], "--query", "event.dataset:auth", "--format", "jsonl")
+		if code != exitOK || code2 != exitOK || strings.TrimSpace(n) != fmt.Sprint(strings.Count(tl, "\n")) || strings.TrimSpace(n) == "0" {
+			t.Errorf("range %v: search counts %s (%s), timeline %d", r, n, errOut, strings.Count(tl, "\n"))
+		}
+	}
+
 	// hosts: one line per host, sorted by name.
 	out, errOut, code = cordonRun(t, "hosts", "--case", caseDir)
 	if code != exitOK {
