@@ -132,19 +132,30 @@ func (c *Case) Search(ctx context.Context, q Query, limit int) (uint64, []Hit, e
 		top = top[:min(len(top), limit)]
 		i = j
 	}
-	hits := make([]Hit, 0, len(top))
+	// Read bundle by bundle, frame by frame (each frame decompressed once),
+	// then put back in time order.
+	order := make([]int, len(top))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		if top[x].b.ord != top[y].b.ord {
+			return top[x].b.ord - top[y].b.ord
+		}
+		return int(top[x].n - top[y].n)
+	})
+	hits := make([]Hit, len(top))
 	var fr eventstore.FrameReader
-	for _, f := range top {
-		b, n := f.b, f.n
+	for _, i := range order {
+		b, n := top[i].b, top[i].n
 		line, err := fr.Line(b.store, n)
 		if err != nil {
 			return 0, nil, fmt.Errorf("bundle %s: %w", b.meta.Dir, err)
 		}
-		var ev timeline.Event
-		if err := json.Unmarshal(line, &ev); err != nil {
+		if err := json.Unmarshal(line, &hits[i].Event); err != nil {
 			return 0, nil, fmt.Errorf("bundle %s: stored event %d: %w", b.meta.Dir, n, err)
 		}
-		hits = append(hits, Hit{Bundle: b.meta.Dir, Event: ev})
+		hits[i].Bundle = b.meta.Dir
 	}
 	return total, hits, nil
 }

@@ -10,7 +10,10 @@ package pipeline_test
 // time the process spent, which a busy machine does not inflate).
 //
 //	go test -run '^$' -bench Fleet -benchtime 1x -timeout 3h ./analyzer/pipeline
-//	CORDON_FLEET_BUNDLES=8 go test -run '^$' -bench Fleet -benchtime 1x ./analyzer/pipeline
+//	CORDON_FLEET_BUNDLES=8 go test -run '^$' -bench 'Fleet$' -benchtime 1x ./analyzer/pipeline
+//
+// CORDON_FLEET_KEEP=DIR keeps the case in DIR/case0, for
+// CORDON_FLEET_CASE=DIR/case0 go test -run '^$' -bench FleetSearch (one query at a time, profilable).
 
 import (
 	"context"
@@ -52,6 +55,9 @@ func BenchmarkFleet(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		caseDir = filepath.Join(dir, "case"+strconv.Itoa(i))
+		if keep := os.Getenv("CORDON_FLEET_KEEP"); keep != "" {
+			caseDir = filepath.Join(keep, "case"+strconv.Itoa(i)) // for BenchmarkFleetSearch
+		}
 		runtime.GC()
 		analyzertest.ResetPeakRSS()
 		start, cpu := time.Now(), analyzertest.CPUTime()
@@ -143,5 +149,61 @@ func BenchmarkFleet(b *testing.B) {
 		b.ReportMetric(float64(analyzertest.Percentile(lat, 0.99).Microseconds())/1000, q.name+"-p99-ms")
 		b.ReportMetric(float64(analyzertest.Percentile(cpu, 0.50).Microseconds())/1000, q.name+"-cpu-p50-ms")
 		b.Logf("%s query %+v: %d matches across %d bundles, first 100 sorted by time", q.name, q.q, total, len(c.Bundles()))
+	}
+}
+
+// BenchmarkFleetSearch runs the fleet benchmark's queries over an existing
+// case (CORDON_FLEET_CASE), one search per iteration.
+func BenchmarkFleetSearch(b *testing.B) {
+	dir := os.Getenv("CORDON_FLEET_CASE")
+	if dir == "" {
+		b.Skip("CORDON_FLEET_CASE names no case")
+	}
+	c, err := casestore.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	day0 := analyzertest.T0.Truncate(24 * time.Hour)
+	for _, q := range []struct {
+		name string
+		q    casestore.Query
+	}{
+		{"rare-term", casestore.Query{Query: `source.ip:` + analyzertest.FleetAttacker}},
+		{"term", casestore.Query{Query: `user.name:deploy`}},
+		{"range", casestore.Query{From: day0.Add(10 * time.Hour), To: day0.Add(11 * time.Hour)}},
+	} {
+		b.Run(q.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, _, err := c.Search(context.Background(), q.q, 100); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFleetInvestigate investigates an existing case
+// (CORDON_FLEET_CASE) whole, once per iteration (profilable).
+func BenchmarkFleetInvestigate(b *testing.B) {
+	dir := os.Getenv("CORDON_FLEET_CASE")
+	if dir == "" {
+		b.Skip("CORDON_FLEET_CASE names no case")
+	}
+	c, err := casestore.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	rs, err := investigation.LoadRules()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		analyzertest.ResetPeakRSS()
+		if _, err := investigation.Investigate(context.Background(), c, rs.Rules); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(analyzertest.PeakRSS())/(1<<20), "peakRSS-MiB")
 	}
 }
