@@ -75,7 +75,7 @@ type scope struct {
 // maxScopesPerPass bounds the investigations made in one reading of the
 // events: each holds its own rule engine and correlator, whose memory
 // grows with the events they keep.
-const maxScopesPerPass = 4
+const maxScopesPerPass = 2
 
 // investigateMany makes one investigation per host set (nil: the whole
 // case), maxScopesPerPass of them per reading of the case's events.
