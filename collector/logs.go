@@ -39,6 +39,7 @@ var logPatterns = []string{
 	"/var/log/wtmp*", "/var/log/btmp*", "/run/utmp", "/var/run/utmp",
 	"/var/log/postgresql/*",
 	"/var/lib/docker/containers/*/*-json.log*",
+	"/var/log/apt/history.log*",
 }
 
 // Journal files are copied as they are: directories machine-id/ hold
@@ -53,6 +54,7 @@ func collectLogs(ctx context.Context, env *Env) error {
 	for _, d := range postgresLogDirs(ctx, env) {
 		n += env.copyPatterns(ctx, filepath.Join(d, "*"))
 	}
+	n += copyTimeZoneFiles(ctx, env) // the zone local log times are in
 	if err := collectLastlog(ctx, env, "/var/log/lastlog"); err != nil {
 		env.Errorf("/var/log/lastlog", "%v", err)
 	}

@@ -45,11 +45,19 @@ type Options struct {
 	TimelineHashMax  int64 // cap on bytes hashed per file in the timeline
 	BinariesMax      int64 // cap on all bytes the binaries source hashes
 
+	// Build artifacts (issue 17): directories of build outputs to hash,
+	// whether to copy them, and a cap on the bytes read.
+	Artifacts     []string
+	ArtifactsCopy bool
+	ArtifactsMax  int64
+
 	// Packet capture.
 	Capture    []string // interfaces, or "any"
 	CaptureFor time.Duration
 	CaptureMax int64
 	PcapFiles  []string
+	// BodyFiles are bodyfiles other tools made (imports.go).
+	BodyFiles []string
 	// CaptureLead delays every other source after the background ones
 	// started: capture first, watch, then snapshot.
 	CaptureLead time.Duration
@@ -72,6 +80,7 @@ func DefaultOptions() Options {
 		TimelineBudget:   120 * time.Second,
 		TimelineHashMax:  64 << 20,
 		BinariesMax:      2 << 30,
+		ArtifactsMax:     4 << 30,
 		CaptureFor:       10 * time.Second,
 		CaptureMax:       64 << 20,
 	}
@@ -102,10 +111,15 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.Var(newSizeValue(&o.TimelineHashMax), "timeline-hash-max", "cap on bytes hashed per executable in the file timeline")
 	fs.Var(newSizeValue(&o.BinariesMax), "binaries-max", "cap on all bytes hashed by the binaries source (system programs against package lists)")
 
+	fs.StringArrayVar(&o.Artifacts, "artifacts", o.Artifacts, "hash the build outputs under this directory, and copy the in-toto/SLSA provenance files there (repeatable)")
+	fs.BoolVar(&o.ArtifactsCopy, "artifacts-copy", o.ArtifactsCopy, "copy the --artifacts files too, each up to --max-file-size")
+	fs.Var(newSizeValue(&o.ArtifactsMax), "artifacts-max", "cap on all bytes the artifacts source reads")
+
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
 	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
 	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file (repeatable)")
+	fs.StringSliceVar(&o.BodyFiles, "bodyfile", o.BodyFiles, "add a bodyfile another tool made of this host (fls -m of its disk image, UAC's bodyfile.txt; repeatable)")
 	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
 	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")
 }

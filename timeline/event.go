@@ -215,6 +215,7 @@ type Origin struct {
 	HostPath string    // path on the host
 	Host     string    // host name
 	ModTime  time.Time // of the original file: for year inference
+	Birth    time.Time // of the original file, when the file system gave it (zero: unknown)
 	ReadAt   time.Time // when the collector read the entry
 	// CollectorPID is the collector's own process on the host (0: unknown).
 	CollectorPID int64

@@ -24,16 +24,35 @@ var timesketchColumns = []string{"message", "datetime", "timestamp_desc", "times
 	"network_transport", "file_path", "provenance_bundle", "provenance_entry", "provenance_line", "provenance_offset",
 	"entry_sha256", "time_derivation", "unverified"}
 
-// timesketchRow returns the values of timesketchColumns for ev.
-func timesketchRow(ev *Event) []string {
-	f := flatten(ev)
+// TimesketchFields are the attributes Timesketch requires of every event
+// (message, datetime, timestamp_desc) or reads when given (timestamp,
+// data_type), as Cordon fills them: never empty.
+type TimesketchFields struct {
+	Message       string `json:"message"`
+	Datetime      string `json:"datetime"`       // ISO 8601, microseconds, explicit offset
+	TimestampDesc string `json:"timestamp_desc"` // what the time means
+	Timestamp     int64  `json:"timestamp"`      // microseconds since the epoch
+	DataType      string `json:"data_type"`      // "cordon:" and the dataset
+}
+
+// Timesketch returns ev's Timesketch attributes (the CSV, JSONL and bulk
+// exports share them).
+func Timesketch(ev *Event) TimesketchFields {
 	dataType := "cordon:" + ev.Event.Dataset
 	if ev.Event.Dataset == "" {
 		dataType = "cordon:event"
 	}
+	return TimesketchFields{Message: message(ev), Datetime: tsDatetime(ev.Timestamp), TimestampDesc: timeMeaning(ev),
+		Timestamp: tsMicros(ev.Timestamp), DataType: dataType}
+}
+
+// timesketchRow returns the values of timesketchColumns for ev.
+func timesketchRow(ev *Event) []string {
+	f := flatten(ev)
+	ts := Timesketch(ev)
 	pv := ev.Cordon.Provenance
-	return []string{message(ev), tsDatetime(ev.Timestamp), timeMeaning(ev), strconv.FormatInt(tsMicros(ev.Timestamp), 10),
-		hostName(ev), dataType, ev.Event.Action, strings.Join(ev.Event.Category, ";"), ev.Event.Outcome, f.pid, f.exe, f.cmdline,
+	return []string{ts.Message, ts.Datetime, ts.TimestampDesc, strconv.FormatInt(ts.Timestamp, 10),
+		hostName(ev), ts.DataType, ev.Event.Action, strings.Join(ev.Event.Category, ";"), ev.Event.Outcome, f.pid, f.exe, f.cmdline,
 		f.ppid, f.user, f.sip, f.sport, f.dip, f.dport, f.transport, f.path, pv.Bundle, pv.Entry, num(pv.Line),
 		strconv.FormatInt(pv.Offset, 10), pv.SHA256, ev.Cordon.TimeDerivation, strconv.FormatBool(ev.Cordon.Unverified)}
 }

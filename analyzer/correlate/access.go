@@ -84,10 +84,10 @@ func (c *Correlator) addAuth(b string, ev *timeline.Event) {
 	}
 	if failure {
 		st.failures++
-		if st.firstFail == nil || l.time.Before(st.firstFail.time) {
+		if st.firstFail == nil || compareLogins(&l, st.firstFail) < 0 {
 			st.firstFail = &l
 		}
-		if st.lastFail == nil || !l.time.Before(st.lastFail.time) {
+		if st.lastFail == nil || compareLogins(&l, st.lastFail) > 0 {
 			lc := l
 			st.lastFail = &lc
 		}
@@ -144,6 +144,14 @@ func (c *Correlator) addAct(b string, ev *timeline.Event) {
 	c.acts[k] = append(c.acts[k], userAct{time: ev.Timestamp, text: text, ref: refOf(ev)})
 }
 
+// compareLogins orders logins by time, then by their evidence: a total order.
+func compareLogins(a, b *login) int {
+	if c := a.time.Compare(b.time); c != 0 {
+		return c
+	}
+	return compareRefs(a.ref, b.ref)
+}
+
 // accessThreads builds a thread for each address that got in after a brute force.
 func (b *builder) accessThreads() []Thread {
 	keys := make([]string, 0, len(b.c.auth))
@@ -157,7 +165,7 @@ func (b *builder) accessThreads() []Thread {
 		if st.failures < bruteMin || len(st.successes) == 0 {
 			continue
 		}
-		sort.Slice(st.successes, func(i, j int) bool { return st.successes[i].time.Before(st.successes[j].time) })
+		sort.Slice(st.successes, func(i, j int) bool { return compareLogins(&st.successes[i], &st.successes[j]) < 0 })
 		var in *login
 		for i := range st.successes {
 			if !st.successes[i].time.Before(st.firstFail.time) {
@@ -189,10 +197,10 @@ func (b *builder) accessThread(st *ipAuth, in *login) Thread {
 		{Time: st.firstFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("first failed %s login from %s (as %q)", d, st.ip, st.firstFail.user), Evidence: []Ref{st.firstFail.ref}},
 		{Time: st.lastFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("%d failed %s logins from %s in all, the last at %s; accounts tried: %s",
 			st.failures, d, st.ip, st.lastFail.time.UTC().Format(time.RFC3339), strings.Join(tried, ", ")), Evidence: []Ref{st.firstFail.ref, st.lastFail.ref}},
-		{Time: in.time, Stage: StageInitialAccess, Text: fmt.Sprintf("%s login of %q from %s succeeded", d, in.user, st.ip), Evidence: []Ref{in.ref}},
+		{Time: in.time, Stage: StageInitialAccess, Kind: KindLogin, Text: fmt.Sprintf("%s login of %q from %s succeeded", d, in.user, st.ip), Evidence: []Ref{in.ref}},
 	}
 	if fs, ok := b.c.addrFirst[st.ip]; ok && fs.time.Before(st.firstFail.time) {
-		steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Text: fmt.Sprintf("first event naming %s in the case: %s", st.ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
+		steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Kind: KindFirstContact, Text: fmt.Sprintf("first event naming %s in the case: %s", st.ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
 	}
 	end := in.time.Add(actWindow)
 	for _, who := range []string{in.user, ""} {
@@ -223,8 +231,7 @@ func (b *builder) accessThread(st *ipAuth, in *login) Thread {
 			t.Tree = b.tree(&group{bundle: st.bundle, spawner: p}, under)
 		}
 	}
-	t.Steps = dedupe(steps)
-	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	t.Steps = sortSteps(steps)
 	if len(t.Steps) > 0 {
 		t.Steps[0].First = true
 		t.Golden = fmt.Sprintf("The last known-good state is before %s; the first anomalous event of this chain is: %s. Restore from images or backups made before it, and treat everything after it as untrusted.",

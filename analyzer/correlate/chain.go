@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/internal/clip"
 )
 
 // Attack stages, in the words of MITRE ATT&CK's tactics.
@@ -20,9 +21,23 @@ const (
 	StageImpact         = "command and control / impact"
 )
 
-// KindRespawn marks a step stating that a program was restarted after an
-// earlier instance ended.
-const KindRespawn = "respawn"
+// Kinds of the steps other code acts on (the report's first actions).
+const (
+	// KindRespawn marks a step stating that a program was restarted after
+	// an earlier instance ended: PID is the new instance, ParentPID the
+	// watchdog that restarted it.
+	KindRespawn = "respawn"
+	// KindDeletedExecutable marks a step stating that a process's
+	// executable was deleted while it ran: PID is the process, SHA256 the
+	// copy the collector recovered from memory ("" when none).
+	KindDeletedExecutable = "deleted-executable"
+	// KindLogin marks the login or authorized connection the intruder
+	// came in through.
+	KindLogin = "login"
+	// KindFirstContact marks the earliest event of the case naming an
+	// outside address of the thread.
+	KindFirstContact = "first-contact"
+)
 
 // respawnWindow is how soon after an instance's end a new one counts as
 // its respawn.
@@ -32,9 +47,15 @@ const respawnWindow = 30 * time.Second
 type Step struct {
 	Time  time.Time `json:"time"`
 	Stage string    `json:"stage"`
-	// Kind names what a step states, for the steps other code acts on:
-	// KindRespawn; "" for the rest.
-	Kind     string `json:"kind,omitempty"`
+	// Kind names what a step states, for the steps other code acts on
+	// (KindRespawn, KindDeletedExecutable, KindLogin, KindFirstContact);
+	// "" for the rest.
+	Kind string `json:"kind,omitempty"`
+	// PID and ParentPID name the processes a step of a Kind is about.
+	PID       int64 `json:"pid,omitempty"`
+	ParentPID int64 `json:"parent_pid,omitempty"`
+	// SHA256 is the recovered executable's hash, for KindDeletedExecutable.
+	SHA256   string `json:"sha256,omitempty"`
 	Text     string `json:"text"`
 	Evidence []Ref  `json:"evidence"`
 	// First marks the chain's first anomalous event: the state just before
@@ -173,6 +194,7 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 		}
 	}
 	b.res.Dropped = c.Dropped
+	c.sortKept()
 	b.linkProcesses()
 	b.buildSessions()
 	b.buildIndex()
@@ -188,7 +210,8 @@ func (c *Correlator) Build(fs []findings.Finding, o Options) Result {
 		b.res.Threads = append(b.res.Threads, b.thread(g))
 	}
 	b.res.Threads = append(b.res.Threads, b.accessThreads()...)
-	sort.SliceStable(b.res.Threads, func(i, j int) bool { return b.res.Threads[i].Score > b.res.Threads[j].Score })
+	sort.SliceStable(b.res.Threads, func(i, j int) bool { return compareThreads(&b.res.Threads[i], &b.res.Threads[j]) < 0 })
+	b.res.Links = sortLinks(b.res.Links)
 	b.res.NewEgress = b.newEgress()
 	return b.res
 }
@@ -202,21 +225,20 @@ func (b *builder) linkProcesses() {
 			}
 		}
 		for _, p := range m {
-			sort.Slice(p.children, func(i, j int) bool { return p.children[i].start.Before(p.children[j].start) })
+			sort.Slice(p.children, func(i, j int) bool { return compareProcs(p.children[i], p.children[j]) < 0 })
 		}
 	}
 	for bundle, m := range b.c.recovered {
 		for pid, h := range m {
 			if p := b.c.procs[bundle][pid]; p != nil {
-				p.sha256 = h
+				p.sha256 = h.sha256
 			}
 		}
 	}
 }
 
 func (b *builder) buildSessions() {
-	evs := b.c.pg
-	sort.SliceStable(evs, func(i, j int) bool { return evs[i].time.Before(evs[j].time) })
+	evs := b.c.pg // sorted by sortKept
 	cur := map[string]*session{}
 	for i := range evs {
 		e := &evs[i]
@@ -390,7 +412,8 @@ func (b *builder) thread(g *group) Thread {
 			add(sess.received.time, StageInitialAccess, fmt.Sprintf("PostgreSQL accepted a connection from %s (backend PID %d)", sess.client, sess.pid), sess.received.ref)
 		}
 		if sess.authorized != nil {
-			add(sess.authorized.time, StageInitialAccess, fmt.Sprintf("PostgreSQL authorized the connection from %s as %s", sess.client, who), sess.authorized.ref)
+			steps = append(steps, Step{Time: sess.authorized.time, Stage: StageInitialAccess, Kind: KindLogin,
+				Text: fmt.Sprintf("PostgreSQL authorized the connection from %s as %s", sess.client, who), Evidence: []Ref{sess.authorized.ref}})
 		}
 		if f := b.flowOf(sess); f != nil {
 			servicePort = f.dst.port
@@ -433,7 +456,7 @@ func (b *builder) thread(g *group) Thread {
 			logins = append(append([]*login{}, logins...), b.x.loginsByPID[bp{g.bundle, sp.parent.pid}]...)
 		}
 		for _, l := range logins {
-			add(l.time, StageInitialAccess, fmt.Sprintf("login of %q from %s", l.user, l.source), l.ref)
+			steps = append(steps, Step{Time: l.time, Stage: StageInitialAccess, Kind: KindLogin, Text: fmt.Sprintf("login of %q from %s", l.user, l.source), Evidence: []Ref{l.ref}})
 			if !isLocal(l.source) {
 				attackers[l.source] = true
 			}
@@ -499,7 +522,7 @@ func (b *builder) thread(g *group) Thread {
 				text += "; it is the file the attacker's statement wrote"
 				refs = append(refs, r)
 			}
-			add(p.start, StageDefenseEvasion, text, refs...)
+			steps = append(steps, Step{Time: p.start, Stage: StageDefenseEvasion, Kind: KindDeletedExecutable, PID: p.pid, SHA256: p.sha256, Text: text, Evidence: refs})
 		}
 		if p.name != "" && p.exe != "" && !strings.HasPrefix(p.exe, "/memfd:") && commOf(p.exe) != p.name {
 			add(p.start, StageDefenseEvasion, fmt.Sprintf("process %d calls itself %q but runs %q", p.pid, p.name, p.exe), p.ref)
@@ -538,13 +561,13 @@ func (b *builder) thread(g *group) Thread {
 		}
 	}
 	// First contact of each attacker address, anywhere in the case.
-	for ip := range attackers {
+	for _, ip := range sortedKeys(attackers) {
 		if fs, ok := b.c.addrFirst[ip]; ok {
-			add(fs.time, StageInitialAccess, fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), fs.ref)
+			steps = append(steps, Step{Time: fs.time, Stage: StageInitialAccess, Kind: KindFirstContact,
+				Text: fmt.Sprintf("first event naming %s in the case: %s", ip, cut(fs.ref.Message, 300)), Evidence: []Ref{fs.ref}})
 		}
 	}
-	t.Steps = dedupe(steps)
-	sort.SliceStable(t.Steps, func(i, j int) bool { return t.Steps[i].Time.Before(t.Steps[j].Time) })
+	t.Steps = sortSteps(steps)
 	if len(t.Steps) > maxSteps {
 		t.OmittedSteps = len(t.Steps) - maxSteps
 		t.Steps = t.Steps[:maxSteps]
@@ -559,10 +582,7 @@ func (b *builder) thread(g *group) Thread {
 	}
 	t.RootCause = b.rootCause(g, servicePort)
 	t.Tree = b.tree(g, members)
-	for ip := range attackers {
-		t.Attackers = append(t.Attackers, ip)
-	}
-	sort.Strings(t.Attackers)
+	t.Attackers = sortedKeys(attackers)
 	t.Rules, t.Score = b.score(&t)
 	if len(t.Attackers) > 0 {
 		t.Score += 20
@@ -652,7 +672,8 @@ func (b *builder) respawns(members []*proc) []Step {
 		for _, c := range p.children {
 			byExe[c.exe] = append(byExe[c.exe], c)
 		}
-		for exe, cs := range byExe {
+		for _, exe := range sortedKeys(byExe) {
+			cs := byExe[exe]
 			for i := 1; i < len(cs); i++ {
 				if cs[i].start.Sub(cs[i-1].start) <= respawnWindow {
 					out = append(out, Step{Time: cs[i].start, Stage: StageExecution,
@@ -663,7 +684,7 @@ func (b *builder) respawns(members []*proc) []Step {
 		}
 		for _, c := range p.children {
 			for _, prev := range b.endedBefore(c) {
-				out = append(out, Step{Time: c.start, Stage: StagePersistence, Kind: KindRespawn,
+				out = append(out, Step{Time: c.start, Stage: StagePersistence, Kind: KindRespawn, PID: c.pid, ParentPID: p.pid,
 					Text: fmt.Sprintf("%q (PID %d) restarted %q as PID %d %s after an earlier instance's connection %s -> %s ended (no process held it at collection): a watchdog respawn",
 						p.name, p.pid, c.exe, c.pid, c.start.Sub(prev.last).Round(time.Millisecond), prev.src, prev.dst),
 					Evidence: []Ref{prev.ref, c.ref}})
@@ -832,34 +853,13 @@ func commOf(exe string) string {
 	return exe
 }
 
-func dedupe(steps []Step) []Step {
-	seen := map[string]bool{}
-	out := steps[:0]
-	for _, s := range steps {
-		k := s.Stage + "\x00" + s.Text
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		out = append(out, s)
-	}
-	return out
-}
-
 func mustTime(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)
 	return t
 }
 
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
-}
+// cut shortens s to about n bytes on a rune boundary.
+func cut(s string, n int) string { return clip.Cut(s, n) }
 
 // summarizeIndicators makes one step of what a process's memory and
 // recovered executable hold: each kind with its distinct values (a few),

@@ -148,6 +148,14 @@ func (b *builder) newEgress() []Egress {
 				who, c.dst, strings.Join(c.via, ", "), since, anchor[c.bundle].UTC().Format(time.RFC3339Nano),
 				b.c.earliest[c.bundle].UTC().Format(time.RFC3339Nano))})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		if out[i].Bundle != out[j].Bundle {
+			return out[i].Bundle < out[j].Bundle
+		}
+		return out[i].Destination < out[j].Destination // unique within a bundle
+	})
 	return out
 }

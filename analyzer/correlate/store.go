@@ -133,6 +133,15 @@ type indicator struct {
 	ref    Ref
 }
 
+// recoveredExe is the hash of an executable the collector copied.
+type recoveredExe struct {
+	sha256 string
+	ref    Ref
+}
+
+// compareRefs is the total order of evidence: time, place, message.
+func compareRefs(a, b Ref) int { return findings.CompareEvidence(a, b) }
+
 // firstSeen is the earliest event naming an address.
 type firstSeen struct {
 	time time.Time
@@ -149,7 +158,7 @@ type Correlator struct {
 	pg         []pgEvent
 	logins     []login
 	indicators []indicator
-	recovered  map[string]map[int64]string // bundle → pid → sha256
+	recovered  map[string]map[int64]recoveredExe // bundle → pid → the recovered executable
 	listeners  []sock
 	addrFirst  map[string]firstSeen
 	earliest   map[string]time.Time // bundle → its earliest dated event
@@ -161,7 +170,7 @@ type Correlator struct {
 
 // New returns an empty Correlator.
 func New() *Correlator {
-	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]string{}, addrFirst: map[string]firstSeen{}, earliest: map[string]time.Time{},
+	return &Correlator{procs: map[string]map[int64]*proc{}, recovered: map[string]map[int64]recoveredExe{}, addrFirst: map[string]firstSeen{}, earliest: map[string]time.Time{},
 		auth: map[string]*ipAuth{}, acts: map[string][]userAct{}}
 }
 
@@ -196,10 +205,13 @@ func (c *Correlator) Add(ev timeline.Event) {
 		if ev.Process != nil && ev.Process.Hash != nil && ev.Process.Hash.SHA256 != "" {
 			m := c.recovered[b]
 			if m == nil {
-				m = map[int64]string{}
+				m = map[int64]recoveredExe{}
 				c.recovered[b] = m
 			}
-			m[ev.Process.PID] = ev.Process.Hash.SHA256
+			r := recoveredExe{sha256: ev.Process.Hash.SHA256, ref: refOf(&ev)}
+			if old, ok := m[ev.Process.PID]; !ok || compareRefs(old.ref, r.ref) < 0 {
+				m[ev.Process.PID] = r // of several, the latest event's, in any order of reading
+			}
 		}
 	case "indicators":
 		if len(c.indicators) >= maxPerKind {
@@ -233,10 +245,15 @@ func (c *Correlator) addProc(b string, ev *timeline.Event) {
 	if p.Parent != nil {
 		q.ppid, q.parentName = p.Parent.PID, p.Parent.Name
 	}
-	if _, dup := m[q.pid]; !dup {
+	old, dup := m[q.pid]
+	if !dup {
 		c.nprocs++
 	}
-	m[q.pid] = q
+	// The same PID in several snapshots (or reused): the latest event
+	// stands for it, whatever order the events were read in.
+	if !dup || compareRefs(old.ref, q.ref) < 0 {
+		m[q.pid] = q
+	}
 }
 
 func (c *Correlator) addSocket(b string, ev *timeline.Event) {
@@ -358,7 +375,7 @@ func (c *Correlator) seeAddresses(ev *timeline.Event) {
 			continue
 		}
 		fs, ok := c.addrFirst[e.IP]
-		if ok && !ev.Timestamp.Before(fs.time) {
+		if ok && (ev.Timestamp.After(fs.time) || ev.Timestamp.Equal(fs.time) && compareRefs(refOf(ev), fs.ref) >= 0) {
 			continue
 		}
 		if !ok && len(c.addrFirst) >= maxAddresses {

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unique"
 
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -107,16 +108,55 @@ func keyOf(ev *timeline.Event, field string) string {
 	return v[0]
 }
 
-// sample keeps up to n events.
+// sample keeps up to n events: the earliest by timeline.Compare, whatever
+// order they come in; sorted() lists them in that order.
 type sample struct {
 	n   int
 	evs []timeline.Event
+	top int
 }
 
 func (s *sample) add(ev *timeline.Event) {
-	if len(s.evs) < s.n {
-		s.evs = append(s.evs, *ev)
+	if len(s.evs) == 0 {
+		s.top = -1
 	}
+	s.evs = keepSmallest(s.evs, &s.top, s.n, keep(ev), func(a, b timeline.Event) int { return timeline.Compare(&a, &b) })
 }
+
+func (s *sample) sorted() []timeline.Event {
+	sortEvents(s.evs)
+	s.top = -1
+	return s.evs
+}
+
+// keep returns what a check holds on to of an event: what evidence
+// (time, message, provenance) and the checks' summaries read, with the
+// strings every event of an entry repeats interned. A check may hold a
+// sample per address over millions of events: a whole decoded event costs
+// about a kilobyte, this a fraction of it. The entry's hash is left out:
+// the investigation fills it from the case's signed entry records.
+func keep(ev *timeline.Event) timeline.Event {
+	k := timeline.Event{Timestamp: ev.Timestamp, Message: ev.Message, User: ev.User, Source: ev.Source, File: ev.File}
+	for _, l := range keptLabels {
+		if v, ok := ev.Labels[l]; ok {
+			if k.Labels == nil {
+				k.Labels = map[string]string{}
+			}
+			k.Labels[l] = v
+		}
+	}
+	k.Event.Action = intern(ev.Event.Action)
+	k.Event.Outcome = intern(ev.Event.Outcome)
+	k.Event.Dataset = intern(ev.Event.Dataset)
+	k.Cordon.TimeMeaning = ev.Cordon.TimeMeaning
+	p := ev.Cordon.Provenance
+	k.Cordon.Provenance = timeline.Provenance{Bundle: intern(p.Bundle), Entry: intern(p.Entry), Line: p.Line, Offset: p.Offset}
+	return k
+}
+
+// keptLabels are the labels the checks' summaries read from the events they keep.
+var keptLabels = []string{"package.name"}
+
+func intern(s string) string { return unique.Make(s).Value() }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -7,6 +7,7 @@ package findings
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,23 +26,57 @@ func init() {
 	})
 }
 
-// bruteForce: at least min failed logins from one source address within
-// window; with require_success, only when that address then logged in.
-// The events given are logins (event.outcome success or failure).
+// bruteForce: at least min failed login attempts from one source address
+// within window; with require_success, only when that address then logged
+// in. The events given are logins (event.outcome success or failure).
+//
+// Attempts are counted, not lines. One password guessed over SSH is
+// written several times: pam_unix's "authentication failure" line, then,
+// after PAM's fail delay (two seconds on Debian), sshd's "Failed password"
+// line, both by the same sshd process; and the same again in the journal
+// when both rsyslog and journald keep it, and once more in btmp. So:
+//   - within one log (dataset), a pam_unix authentication failure and the
+//     first failure line of the same process and address that follows it
+//     within join (default 5s) are one attempt; a pam_unix line left
+//     alone is an attempt of its own (a connection dropped during the
+//     delay);
+//   - a line sshd's rsyslog reduced ("message repeated N times: [ … ]", or
+//     sysklogd's "last message repeated N times") is N attempts
+//     (labels.syslog.repeated);
+//   - "Failed none" (the client asking which methods exist) is no attempt,
+//     and summaries ("PAM N more authentication failures", "maximum
+//     authentication attempts exceeded") are not given to the check;
+//   - one process's attempts seen in several logs (auth.log, the journal,
+//     btmp) are counted once: from the log that holds the most of them.
+//
+// The finding says so.
 type bruteForce struct {
 	min     int
 	window  time.Duration
+	join    time.Duration
 	success bool
 	by      map[string]*bfKey
 }
 
 type bfKey struct {
-	fails     []time.Time // bounded: enough to find a window
+	attempts  []bfAttempt // bounded
 	first     sample
 	last      *timeline.Event
 	successes []timeline.Event
-	users     map[string]int
 }
+
+// bfAttempt is one failure line or record, compactly.
+type bfAttempt struct {
+	t       time.Time
+	dataset string
+	pid     int64
+	n       int  // how many attempts the line stands for
+	pam     bool // a pam_unix authentication failure: joins the failure line after it
+	user    string
+	seq     int // order of arrival, to keep ties stable
+}
+
+const maxAttempts = 100_000
 
 func newBruteForce(p params) (Checker, error) {
 	min, err := p.int("min", 10)
@@ -52,7 +87,11 @@ func newBruteForce(p params) (Checker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bruteForce{min: max(min, 2), window: w, success: p.bool("require_success"), by: map[string]*bfKey{}}, nil
+	j, err := p.duration("join", 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	return &bruteForce{min: max(min, 2), window: w, join: j, success: p.bool("require_success"), by: map[string]*bfKey{}}, nil
 }
 
 func (b *bruteForce) Add(ev *timeline.Event) {
@@ -65,27 +104,101 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 		if len(b.by) >= maxKeys {
 			return
 		}
-		k = &bfKey{first: sample{n: 2}, users: map[string]int{}}
+		k = &bfKey{first: sample{n: 2}}
 		b.by[ip] = k
 	}
 	switch ev.Event.Outcome {
 	case "failure":
-		if len(k.fails) < 100_000 {
-			k.fails = append(k.fails, ev.Timestamp)
+		if ev.Labels["ssh.method"] == "none" {
+			return // "Failed none": which methods may I use? no guess
+		}
+		a := bfAttempt{t: ev.Timestamp, dataset: ev.Event.Dataset, n: 1, user: keyOf(ev, "user.name"), seq: len(k.attempts)}
+		if ev.Process != nil {
+			a.pid = ev.Process.PID
+		}
+		if r, err := strconv.Atoi(ev.Labels["syslog.repeated"]); err == nil && r > 1 && r < 1<<20 {
+			a.n = r
+		}
+		a.pam = ev.Event.Action == "authentication-failed" && ev.Labels["pam.module"] != ""
+		if len(k.attempts) < maxAttempts {
+			k.attempts = append(k.attempts, a)
 		}
 		k.first.add(ev)
-		if k.last == nil || !ev.Timestamp.Before(k.last.Timestamp) {
-			c := *ev
+		if k.last == nil || earlier(k.last, ev) {
+			c := keep(ev)
 			k.last = &c
-		}
-		if u := keyOf(ev, "user.name"); u != "" && (k.users[u] > 0 || len(k.users) < 10) {
-			k.users[u]++
 		}
 	case "success":
 		if len(k.successes) < 20 {
-			k.successes = append(k.successes, *ev)
+			k.successes = append(k.successes, keep(ev))
 		}
 	}
+}
+
+// count turns one address's failure lines into attempts (see bruteForce).
+func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
+	sort.SliceStable(all, func(i, j int) bool {
+		if !all[i].t.Equal(all[j].t) {
+			return all[i].t.Before(all[j].t)
+		}
+		return all[i].seq < all[j].seq
+	})
+	// within each log: a pam line joins the next failure of its process
+	type procKey struct {
+		dataset string
+		pid     int64
+	}
+	per := map[procKey][]bfAttempt{}
+	var keys []procKey
+	for _, a := range all {
+		k := procKey{a.dataset, a.pid}
+		if _, ok := per[k]; !ok {
+			keys = append(keys, k)
+		}
+		per[k] = append(per[k], a)
+	}
+	counted := map[procKey][]bfAttempt{}
+	totals := map[procKey]int{}
+	for _, k := range keys {
+		items := per[k]
+		used := make([]bool, len(items))
+		var out []bfAttempt
+		for i, a := range items {
+			if used[i] {
+				continue
+			}
+			if a.pam && k.pid != 0 {
+				// the failure line of this attempt, written after PAM's delay
+				for j := i + 1; j < len(items) && items[j].t.Sub(a.t) <= b.join; j++ {
+					if !used[j] && !items[j].pam {
+						used[j] = true
+						a = items[j] // the attempt is the failure line (its user and count)
+						break
+					}
+				}
+			}
+			used[i] = true
+			out = append(out, a)
+			totals[k] += a.n
+		}
+		counted[k] = out
+	}
+	// across logs: each process's attempts from the log holding the most
+	best := map[int64]procKey{}
+	for _, k := range keys {
+		cur, ok := best[k.pid]
+		if !ok || totals[k] > totals[cur] || totals[k] == totals[cur] && k.dataset < cur.dataset {
+			best[k.pid] = k
+		}
+	}
+	var out []bfAttempt
+	for _, k := range keys {
+		if best[k.pid] == k {
+			out = append(out, counted[k]...)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].t.Before(out[j].t) })
+	return out
 }
 
 func (b *bruteForce) Results() []Instance {
@@ -97,32 +210,50 @@ func (b *bruteForce) Results() []Instance {
 	var out []Instance
 	for _, ip := range ips {
 		k := b.by[ip]
-		if len(k.fails) < b.min {
+		atts := b.count(k.attempts)
+		total, lines := 0, len(k.attempts)
+		for _, a := range atts {
+			total += a.n
+		}
+		if total < b.min {
 			continue
 		}
-		sort.Slice(k.fails, func(i, j int) bool { return k.fails[i].Before(k.fails[j]) })
+		// the first window holding min attempts (a repeated line counts n times at its time)
 		start := time.Time{}
-		for i := 0; i+b.min-1 < len(k.fails); i++ {
-			if k.fails[i+b.min-1].Sub(k.fails[i]) <= b.window {
-				start = k.fails[i]
+		j, inWin := 0, 0
+		for i := range atts {
+			inWin += atts[i].n
+			for atts[i].t.Sub(atts[j].t) > b.window {
+				inWin -= atts[j].n
+				j++
+			}
+			if inWin >= b.min {
+				start = atts[j].t
 				break
 			}
 		}
 		if start.IsZero() {
 			continue
 		}
-		var users []string
-		for u, n := range k.users {
-			users = append(users, fmt.Sprintf("%s (%d)", u, n))
+		users := map[string]int{}
+		for _, a := range atts {
+			if a.user != "" && (users[a.user] > 0 || len(users) < 10) {
+				users[a.user] += a.n
+			}
 		}
-		sort.Strings(users)
-		sum := fmt.Sprintf("%s: %d failed logins from %s to %s (accounts: %s)", ip, len(k.fails), ts(k.fails[0]), ts(k.fails[len(k.fails)-1]), strings.Join(users, ", "))
-		evs := append([]timeline.Event{}, k.first.evs...)
+		var us []string
+		for u, n := range users {
+			us = append(us, fmt.Sprintf("%s (%d)", u, n))
+		}
+		sort.Strings(us)
+		sum := fmt.Sprintf("%s: %d failed login attempts from %s to %s (accounts: %s); counted from %d failure lines and records: %s",
+			ip, total, ts(atts[0].t), ts(atts[len(atts)-1].t), strings.Join(us, ", "), lines, b.howCounted())
+		evs := append([]timeline.Event{}, k.first.sorted()...)
 		if k.last != nil {
 			evs = append(evs, *k.last)
 		}
 		var in *timeline.Event
-		sort.Slice(k.successes, func(i, j int) bool { return k.successes[i].Timestamp.Before(k.successes[j].Timestamp) })
+		sortEvents(k.successes)
 		for i := range k.successes {
 			if !k.successes[i].Timestamp.Before(start) {
 				in = &k.successes[i]
@@ -130,7 +261,7 @@ func (b *bruteForce) Results() []Instance {
 			}
 		}
 		if in != nil {
-			sum += fmt.Sprintf(", then a successful login of %q at %s", keyOf(in, "user.name"), ts(in.Timestamp))
+			sum += fmt.Sprintf("; then a successful login of %q at %s", keyOf(in, "user.name"), ts(in.Timestamp))
 			evs = append(evs, *in)
 		}
 		if b.success != (in != nil) {
@@ -139,6 +270,12 @@ func (b *bruteForce) Results() []Instance {
 		out = append(out, Instance{Summary: sum, Evidence: evs})
 	}
 	return out
+}
+
+// howCounted says how lines became attempts, for the finding.
+func (b *bruteForce) howCounted() string {
+	return fmt.Sprintf("a pam_unix authentication failure and the failure line of the same process within %s after it are one attempt, "+
+		"\"message repeated N times\" is N, \"Failed none\" is none, and one process's attempts seen in several logs (auth log, journal, btmp) are counted from the log holding most", b.join)
 }
 
 // firstSeen: a successful login from an address that no earlier event of
@@ -175,8 +312,8 @@ func (f *firstSeen) Add(ev *timeline.Event) {
 		f.first[ip] = t
 	}
 	if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
-		if l := f.login[ip]; l == nil || t.Before(l.Timestamp) {
-			c := *ev
+		if l := f.login[ip]; l == nil || earlier(ev, l) {
+			c := keep(ev)
 			f.login[ip] = &c
 		}
 	}
@@ -226,7 +363,7 @@ func (w *wtmpCheck) Results() []Instance {
 		return nil
 	}
 	return []Instance{{Summary: fmt.Sprintf("wtmp holds %d boot records and no login, while the logs record %d successful logins", w.nBoot, w.nLogin),
-		Evidence: append(append([]timeline.Event{}, w.boots.evs...), w.logins.evs...)}}
+		Evidence: append(append([]timeline.Event{}, w.boots.sorted()...), w.logins.sorted()...)}}
 }
 
 // disagreement: successful SSH logins with no wtmp login of the same
@@ -247,7 +384,7 @@ func (d *disagreement) Add(ev *timeline.Event) {
 		}
 	case ev.Event.Dataset != "wtmp" && ev.Event.Action == "ssh-login" && ev.Event.Outcome == "success":
 		if len(d.auth) < 10_000 {
-			d.auth = append(d.auth, *ev)
+			d.auth = append(d.auth, keep(ev))
 		}
 	}
 }
@@ -257,6 +394,7 @@ func (d *disagreement) Results() []Instance {
 		return nil
 	}
 	var out []Instance
+	sortEvents(d.auth)
 	for _, a := range d.auth {
 		found := false
 		for _, t := range d.wtmp[keyOf(&a, "user.name")] {

@@ -45,6 +45,20 @@ type gapMark struct {
 
 const maxGapMarks = 2_000_000
 
+// less orders marks by time, then place: a total order within one entry.
+func (m gapMark) less(o gapMark) bool {
+	if m.t != o.t {
+		return m.t < o.t
+	}
+	if m.line != o.line {
+		return m.line < o.line
+	}
+	if m.off != o.off {
+		return m.off < o.off
+	}
+	return m.sha < o.sha
+}
+
 func newLogGap(p params) (Checker, error) {
 	gap, err := p.duration("gap", 6*time.Hour)
 	if err != nil {
@@ -72,7 +86,7 @@ func (g *logGap) Add(ev *timeline.Event) {
 func (g *logGap) Results() []Instance {
 	keys := make([]string, 0, len(g.entries))
 	for k, e := range g.entries {
-		sort.Slice(e.marks, func(i, j int) bool { return e.marks[i].t < e.marks[j].t })
+		sort.Slice(e.marks, func(i, j int) bool { return e.marks[i].less(e.marks[j]) })
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
@@ -144,13 +158,14 @@ func (c *changedBefore) See(ev *timeline.Event) {
 
 func (c *changedBefore) Add(ev *timeline.Event) {
 	if len(c.files) < 10_000 {
-		c.files = append(c.files, *ev)
+		c.files = append(c.files, keep(ev))
 	}
 }
 
 func (c *changedBefore) Results() []Instance {
 	var out []Instance
 	seen := map[string]bool{}
+	sortEvents(c.files)
 	for _, f := range c.files {
 		b := f.Cordon.Provenance.Bundle
 		end := c.end[b]
@@ -206,7 +221,7 @@ func (n *noFirewall) Results() []Instance {
 	if n.seen {
 		sum = fmt.Sprintf("the firewall rule files on disk (%d) hold no rule", len(n.files.evs))
 	}
-	return []Instance{{Summary: sum, Evidence: append(append([]timeline.Event{}, n.files.evs...), n.collect.evs...)}}
+	return []Instance{{Summary: sum, Evidence: append(append([]timeline.Event{}, n.files.sorted()...), n.collect.sorted()...)}}
 }
 
 // integrity: a file under a package's control (dpkg md5sums: dataset
@@ -228,7 +243,10 @@ type pkgFile struct {
 	ev  timeline.Event
 }
 
-type diversion struct{ to, by string }
+type diversion struct {
+	to, by string
+	ev     timeline.Event
+}
 
 func (c *integrity) See(ev *timeline.Event) {
 	if ev.File == nil {
@@ -236,8 +254,9 @@ func (c *integrity) See(ev *timeline.Event) {
 	}
 	p := usrMerged(ev.File.Path)
 	if ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-diversion" {
-		if len(c.div) < 100_000 {
-			c.div[p] = diversion{to: usrMerged(ev.Labels["diversion.to"]), by: ev.Labels["diversion.by"]}
+		// One diversion per path; of several, the earliest event's (any order of reading gives the same).
+		if old, ok := c.div[p]; (ok && earlier(ev, &old.ev)) || (!ok && len(c.div) < 100_000) {
+			c.div[p] = diversion{to: usrMerged(ev.Labels["diversion.to"]), by: ev.Labels["diversion.by"], ev: keep(ev)}
 		}
 		return
 	}
@@ -247,11 +266,11 @@ func (c *integrity) See(ev *timeline.Event) {
 	switch {
 	case ev.Event.Dataset == "dpkg" && ev.Event.Action == "package-file-md5":
 		if len(c.pkg) < 1_000_000 && len(c.pkg[p]) < 8 {
-			c.pkg[p] = append(c.pkg[p], pkgFile{ev.File.Hash.MD5, *ev})
+			c.pkg[p] = append(c.pkg[p], pkgFile{ev.File.Hash.MD5, keep(ev)})
 		}
 	case ev.Event.Dataset == "filetimeline" || ev.Event.Dataset == "binaries":
-		if _, ok := c.disk[p]; !ok && len(c.disk) < 1_000_000 {
-			c.disk[p] = *ev
+		if old, ok := c.disk[p]; (ok && earlier(ev, &old)) || (!ok && len(c.disk) < 1_000_000) {
+			c.disk[p] = keep(ev)
 		}
 	}
 }
@@ -290,6 +309,9 @@ func usrMerged(p string) string {
 
 func (c *integrity) Results() []Instance {
 	want := c.expected()
+	for _, ks := range want { // built from a map: put in the total order
+		sort.Slice(ks, func(i, j int) bool { return earlier(&ks[i].ev, &ks[j].ev) })
+	}
 	paths := make([]string, 0)
 	for p := range c.disk {
 		if _, ok := want[p]; ok {

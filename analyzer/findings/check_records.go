@@ -49,7 +49,7 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 	switch {
 	case ev.Event.Dataset == "lastlog" && ev.Event.Action == "last-login":
 		if keyOf(ev, "user.name") != "" && len(c.last) < maxKeys {
-			c.last = append(c.last, *ev)
+			c.last = append(c.last, keep(ev))
 		}
 	case isAuthLog(ev):
 		t := ev.Timestamp
@@ -62,7 +62,7 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 		if ev.Event.Outcome == "success" && (ev.Event.Action == "ssh-login" || ev.Event.Action == "user-login") {
 			u := keyOf(ev, "user.name")
 			if u != "" && len(c.logins[u]) < 10_000 {
-				c.logins[u] = append(c.logins[u], *ev)
+				c.logins[u] = append(c.logins[u], keep(ev))
 			}
 		}
 	}
@@ -70,16 +70,16 @@ func (c *lastlogCheck) Add(ev *timeline.Event) {
 
 func (c *lastlogCheck) Results() []Instance {
 	var out []Instance
-	sort.Slice(c.last, func(i, j int) bool { return keyOf(&c.last[i], "user.name") < keyOf(&c.last[j], "user.name") })
+	sortEvents(c.last)
+	sort.SliceStable(c.last, func(i, j int) bool { return keyOf(&c.last[i], "user.name") < keyOf(&c.last[j], "user.name") })
 	for i := range c.last {
 		ll := &c.last[i]
 		u := keyOf(ll, "user.name")
 		var latest, near *timeline.Event
+		sortEvents(c.logins[u])
 		for j := range c.logins[u] {
 			l := &c.logins[u][j]
-			if latest == nil || l.Timestamp.After(latest.Timestamp) {
-				latest = l
-			}
+			latest = l // sorted: the last is the latest
 			if d := l.Timestamp.Sub(ll.Timestamp); d >= -c.slack && d <= c.slack {
 				near = l
 			}
@@ -126,7 +126,7 @@ func (c *btmpCheck) Add(ev *timeline.Event) {
 		}
 	case isAuthLog(ev) && ev.Event.Outcome == "failure" && ip != "":
 		if len(c.fails) < 200_000 {
-			c.fails = append(c.fails, *ev)
+			c.fails = append(c.fails, keep(ev))
 		}
 	}
 }
@@ -140,6 +140,7 @@ func (c *btmpCheck) Results() []Instance {
 		evs []timeline.Event
 	}
 	by := map[string]*miss{}
+	sortEvents(c.fails)
 	for i := range c.fails {
 		f := &c.fails[i]
 		if f.Timestamp.Before(c.start) || f.Timestamp.After(c.end) {

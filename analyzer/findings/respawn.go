@@ -32,6 +32,7 @@ func respawned(evs []timeline.Event, w Respawn) []timeline.Event {
 	}
 	groups := map[key][]timeline.Event{}
 	seen := map[string]bool{}
+	sortEvents(evs) // the same process in several snapshots: the earliest event stands for it
 	for _, ev := range evs {
 		p := ev.Process
 		if p == nil || p.Parent == nil || p.Parent.PID == 0 || p.Start.IsZero() || p.Executable == "" {
@@ -61,7 +62,7 @@ func respawned(evs []timeline.Event, w Respawn) []timeline.Event {
 	})
 	for _, k := range keys {
 		g := groups[k]
-		sort.Slice(g, func(i, j int) bool { return g[i].Process.Start.Before(g[j].Process.Start) })
+		sort.SliceStable(g, func(i, j int) bool { return g[i].Process.Start.Before(g[j].Process.Start) })
 		// Longest runs of starts each within the window of the previous.
 		run := []timeline.Event{g[0]}
 		flush := func() {

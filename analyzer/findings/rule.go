@@ -219,12 +219,13 @@ type Engine struct {
 	Matched     map[string]int
 	checks      map[string]Checker
 	seers       []seer
+	top         map[string]*int // per rule: keepSmallest's cached largest evidence
 }
 
 // NewEngine returns an engine for rules.
 func NewEngine(rules []Rule) *Engine {
 	e := &Engine{rules: rules, found: map[string]*Finding{}, pending: map[string][]timeline.Event{}, MaxEvidence: 50, Matched: map[string]int{},
-		checks: map[string]Checker{}}
+		checks: map[string]Checker{}, top: map[string]*int{}}
 	for i := range rules {
 		if c := rules[i].Check; c != nil {
 			ch, err := newChecker(c)
@@ -273,17 +274,19 @@ func (e *Engine) Add(ev timeline.Event) {
 }
 
 func (e *Engine) record(r *Rule, ev timeline.Event) {
-	{
-		f := e.found[r.ID]
-		if f == nil {
-			f = &Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Attack: r.Attack, Why: r.Why}
-			e.found[r.ID] = f
-		}
-		e.Matched[r.ID]++
-		if len(f.Evidence) < e.MaxEvidence {
-			f.Evidence = append(f.Evidence, Evidence{Time: ev.Timestamp.UTC().Format("2006-01-02T15:04:05.000000000Z"), Message: ev.Message, Provenance: ev.Cordon.Provenance})
-		}
+	f := e.found[r.ID]
+	if f == nil {
+		f = &Finding{RuleID: r.ID, Title: r.Title, Severity: r.Severity, Attack: r.Attack, Why: r.Why}
+		e.found[r.ID] = f
 	}
+	if e.top[r.ID] == nil {
+		top := -1
+		e.top[r.ID] = &top
+	}
+	e.Matched[r.ID]++
+	// The earliest MaxEvidence events by the total order, whatever order
+	// they came in.
+	f.Evidence = keepSmallest(f.Evidence, e.top[r.ID], e.MaxEvidence, evidenceOf(&ev), CompareEvidence)
 }
 
 // Findings returns the findings, most severe first, then by rule id.
@@ -318,16 +321,26 @@ func (e *Engine) Findings() []Finding {
 	}
 	out := make([]Finding, 0, len(e.found))
 	for _, f := range e.found {
+		f.Evidence = SortEvidence(f.Evidence)
 		out = append(out, *f)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		si, sj := severities[out[i].Severity], severities[out[j].Severity]
+	SortFindings(out)
+	return out
+}
+
+// SortFindings orders findings most severe first, then by rule id (unique
+// in a rule set), then by title: a total order for any list of findings.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		si, sj := severities[fs[i].Severity], severities[fs[j].Severity]
 		if si != sj {
 			return si > sj
 		}
-		return out[i].RuleID < out[j].RuleID
+		if fs[i].RuleID != fs[j].RuleID {
+			return fs[i].RuleID < fs[j].RuleID
+		}
+		return fs[i].Title < fs[j].Title
 	})
-	return out
 }
 
 // String is a one-line summary, for logs.

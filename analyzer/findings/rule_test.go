@@ -184,15 +184,29 @@ func TestParseRulesRejectsBadRules(t *testing.T) {
 	}
 }
 
+// TestEvidenceIsBounded: past MaxEvidence the earliest events are kept,
+// whatever order they came in (here the latest first), the count stays
+// exact, and the same event read twice is cited once.
 func TestEvidenceIsBounded(t *testing.T) {
 	e := NewEngine(builtin(t))
 	e.MaxEvidence = 3
-	for i := 0; i < 10; i++ {
-		e.Add(proc("k", "/dev/shm/k", "sh", nil))
+	for i := 9; i >= 0; i-- {
+		ev := proc("k", "/dev/shm/k", "sh", nil)
+		ev.Cordon.Provenance.Line = int64(i + 1)
+		e.Add(ev)
+		if i == 0 {
+			e.Add(ev)
+		}
 	}
 	for _, f := range e.Findings() {
-		if len(f.Evidence) != 3 || e.Matched[f.RuleID] != 10 {
+		if len(f.Evidence) != 3 || e.Matched[f.RuleID] != 11 {
 			t.Errorf("%s: %d evidence, %d matched", f.RuleID, len(f.Evidence), e.Matched[f.RuleID])
+			continue
+		}
+		for i, ev := range f.Evidence {
+			if ev.Provenance.Line != int64(i+1) {
+				t.Errorf("%s: evidence %d is line %d, want %d", f.RuleID, i, ev.Provenance.Line, i+1)
+			}
 		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -199,7 +198,7 @@ func (sc *scope) finish(ctx context.Context, c *casestore.Case, rules []findings
 		inv.Fleet = sc.obs.Spreads(attackers)
 		inv.Findings = append(inv.Findings, fleet.Findings(inv.Fleet)...)
 	}
-	sortFindings(inv.Findings)
+	findings.SortFindings(inv.Findings)
 	return inv, nil
 }
 
@@ -311,17 +310,6 @@ var (
 		Severity: "medium", Attack: findings.Attack{ID: "T1071", Name: "Application Layer Protocol"},
 		Why: "Destinations that appear only after the first anomalous event are where the intruder's programs talk: block and investigate them."}
 )
-
-// sortFindings orders findings most severe first, then by rule id, as the engine does.
-func sortFindings(fs []findings.Finding) {
-	rank := map[string]int{"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
-	sort.SliceStable(fs, func(i, j int) bool {
-		if rank[fs[i].Severity] != rank[fs[j].Severity] {
-			return rank[fs[i].Severity] > rank[fs[j].Severity]
-		}
-		return fs[i].RuleID < fs[j].RuleID
-	})
-}
 
 func correlationFindings(ch correlate.Result) []findings.Finding {
 	f := RespawnFinding

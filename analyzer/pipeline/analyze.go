@@ -27,6 +27,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/eventstore"
 	"github.com/cordon-forensics/cordon/analyzer/parsers"
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/formats/hostzone"
 	"github.com/cordon-forensics/cordon/internal/ctxio"
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -150,6 +152,9 @@ func analyzeBundle(ctx context.Context, caseDir, path string, o Options, fileSHA
 	a := &analysisRun{meta: meta, rep: rep, out: b, slots: slots}
 	o.Settings = a.settings(o.Settings, &confs)
 	a.users = confs.users(rep.Verified)
+	a.zone = confs.hostZone(rep, meta.Custody.Host.TimeZone)
+	meta.Settings = append(meta.Settings, casestore.SettingSource{Name: "host.time_zone", Value: a.zone.Name, From: a.zone.How})
+	sort.SliceStable(meta.Settings, func(i, j int) bool { return meta.Settings[i].Name < meta.Settings[j].Name })
 
 	// 2. Parse, reading the file a second time.
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -177,6 +182,7 @@ type analysisRun struct {
 	out   *casestore.Builder
 	users map[uint32]string // from the bundle's signed /etc/passwd
 	slots *parserSlots      // shared with the other bundles of the run (nil: none)
+	zone  hostzone.Zone     // the host's time zone, from its signed files
 
 	mu sync.Mutex // guards meta's lists: parsers of one entry run concurrently
 }
@@ -251,15 +257,14 @@ func (e *emitter) event(ev timeline.Event) {
 func (a *analysisRun) parse(ctx context.Context, r io.Reader, o Options) error {
 	rep, meta := a.rep, a.meta
 	host := meta.Custody.Host.Hostname
-	var loc *time.Location
-	if tz := meta.Custody.Host.TimeZone; tz != "" {
-		l, err := time.LoadLocation(tz)
-		if err != nil {
-			a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName,
-				Message: fmt.Sprintf("the host's time zone %q is unknown here (%v): local times are read as UTC", tz, err)})
-		} else {
-			loc = l
-		}
+	// the host's zone (formats/hostzone); nil when unknown: each parser
+	// then says, in a warning and in its events, that it read local times as UTC
+	loc := a.zone.Location
+	for _, w := range a.zone.Warnings {
+		a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName, Message: "time zone: " + w})
+	}
+	if loc == nil {
+		a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName, Message: "the host's time zone is " + a.zone.How + ": local times are read as UTC"})
 	}
 	signed := make(map[string]bundle.EntryRecord, len(rep.Verified))
 	for _, r := range rep.Verified {
@@ -280,7 +285,7 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o Options) error {
 			HostPath: se.Record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
 			ReadAt: se.Record.ReadAt, Users: a.users, CollectorPID: int64(meta.Custody.Collector.PID)}
 		if se.Record.Original != nil {
-			origin.ModTime = se.Record.Original.Mtime
+			origin.ModTime, origin.Birth = se.Record.Original.Mtime, se.Record.Original.Btime
 		}
 		release, err := a.slots.acquire(ctx, len(ps))
 		if err != nil {

@@ -14,6 +14,8 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/parsers"
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/formats/config"
+	"github.com/cordon-forensics/cordon/formats/hostzone"
+	"github.com/cordon-forensics/cordon/formats/pglog"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -43,6 +45,11 @@ func isPgConfEntry(name string) bool {
 		(strings.HasSuffix(name, "/postgresql.conf") || strings.HasSuffix(name, "/postgresql.auto.conf"))
 }
 
+// isZoneEntry: the files the host's time zone is read from (formats/hostzone).
+func isZoneEntry(name string) bool {
+	return name == bundle.FileEntry("/etc/timezone") || name == bundle.FileEntry("/etc/localtime") || strings.HasPrefix(name, bundle.FileEntry("/usr/share/zoneinfo/"))
+}
+
 // wants is a bundle.VerifyOptions.WantEntry: the files kept, if small.
 func (c *confCapture) wants(name string, size int64) bool {
 	switch {
@@ -50,8 +57,43 @@ func (c *confCapture) wants(name string, size int64) bool {
 		return size <= maxPasswdCapture
 	case isPgConfEntry(name):
 		return size <= maxConfCapture
+	case isZoneEntry(name):
+		return size <= hostzone.MaxZoneinfo
 	}
 	return false
+}
+
+// hostZone finds the host's time zone from its vouched files (and the
+// link /etc/localtime was, recorded among the missing), else the name the
+// collector recorded.
+func (c *confCapture) hostZone(rep *bundle.Report, named string) hostzone.Zone {
+	hashes := map[string]string{}
+	for _, e := range rep.Verified {
+		hashes[e.Name] = e.SHA256
+	}
+	f := hostzone.Files{Named: named, Zoneinfo: map[string][]byte{}}
+	for _, m := range rep.Missing {
+		if m.HostPath == "/etc/localtime" && m.Original != nil && m.Original.Link != "" {
+			f.LocaltimeLink = m.Original.Link
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.files {
+		b, ok := c.vouched(name, hashes)
+		if !ok || !isZoneEntry(name) {
+			continue
+		}
+		switch name {
+		case bundle.FileEntry("/etc/timezone"):
+			f.Timezone = b
+		case bundle.FileEntry("/etc/localtime"):
+			f.Localtime = b
+		default:
+			f.Zoneinfo["/"+strings.TrimPrefix(name, bundle.FileEntry("/"))] = b
+		}
+	}
+	return hostzone.Resolve(f)
 }
 
 // onEntry is a bundle.VerifyOptions.OnEntry.
@@ -105,9 +147,10 @@ func (c *confCapture) users(verified []bundle.EntryRecord) map[uint32]string {
 	return config.UserNames(accts)
 }
 
-// pgPrefixFromBundle returns the log_line_prefix the verified
-// configuration files set, when they agree; a note says what was done.
-func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix string, from []string, note string) {
+// pgPrefixFromBundle returns the value of a setting (log_line_prefix,
+// log_timezone) the verified configuration files set, when they agree; a
+// note says what was done.
+func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord, setting string) (prefix string, from []string, note string) {
 	hashes := map[string]string{}
 	for _, e := range verified {
 		hashes[e.Name] = e.SHA256
@@ -121,7 +164,7 @@ func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix 
 			continue // not vouched for by a signature
 		}
 		conf, _ := config.ParsePostgresqlConf(bytes.NewReader(b))
-		if v, ok := conf.Get("log_line_prefix"); ok {
+		if v, ok := conf.Get(setting); ok {
 			values[v] = append(values[v], name)
 		}
 	}
@@ -139,6 +182,9 @@ func (c *confCapture) pgPrefixFromBundle(verified []bundle.EntryRecord) (prefix 
 		vs = append(vs, fmt.Sprintf("%q", v))
 	}
 	sort.Strings(vs)
+	if setting != "log_line_prefix" {
+		return "", nil, fmt.Sprintf("the collected postgresql.conf files set different %s values (%s): none is used", setting, strings.Join(vs, ", "))
+	}
 	return "", nil, fmt.Sprintf("the collected postgresql.conf files set different log_line_prefix values (%s): the parser recognises the common forms; --pg-log-line-prefix chooses one", strings.Join(vs, ", "))
 }
 
@@ -153,14 +199,17 @@ func (a *analysisRun) settings(given map[string]string, confs *confCapture) map[
 		out[k] = v
 		a.meta.Settings = append(a.meta.Settings, casestore.SettingSource{Name: k, Value: v, From: casestore.SettingFromAnalyst})
 	}
-	if _, ok := out[parsers.SettingPGLogLinePrefix]; !ok {
-		v, from, note := confs.pgPrefixFromBundle(a.rep.Verified)
+	for _, st := range []struct{ key, conf string }{{parsers.SettingPGLogLinePrefix, "log_line_prefix"}, {pglog.SettingLogTimezone, "log_timezone"}} {
+		if _, ok := out[st.key]; ok {
+			continue
+		}
+		v, from, note := confs.pgPrefixFromBundle(a.rep.Verified, st.conf)
 		if note != "" {
 			a.warn("cordon", timeline.Warning{Entry: bundle.ManifestName, Message: note})
 		}
 		if from != nil {
-			out[parsers.SettingPGLogLinePrefix] = v
-			a.meta.Settings = append(a.meta.Settings, casestore.SettingSource{Name: parsers.SettingPGLogLinePrefix, Value: v, From: strings.Join(from, ", ")})
+			out[st.key] = v
+			a.meta.Settings = append(a.meta.Settings, casestore.SettingSource{Name: st.key, Value: v, From: strings.Join(from, ", ")})
 		}
 	}
 	sort.Slice(a.meta.Settings, func(i, j int) bool { return a.meta.Settings[i].Name < a.meta.Settings[j].Name })

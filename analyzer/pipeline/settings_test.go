@@ -56,6 +56,18 @@ func analyzePG(t *testing.T, entries []bundletest.Entry, given map[string]string
 
 // A cluster's own log_line_prefix, in the collected postgresql.conf, is
 // used to read its logs without the analyst giving it.
+// pgSettings keeps the PostgreSQL settings (the host's time zone is
+// recorded for every bundle).
+func pgSettings(ss []casestore.SettingSource) []casestore.SettingSource {
+	var out []casestore.SettingSource
+	for _, s := range ss {
+		if strings.HasPrefix(s.Name, "postgresql.") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func TestPGPrefixReadFromBundle(t *testing.T) {
 	rec, stmt, _ := analyzePG(t, []bundletest.Entry{
 		{Name: oddConf, Data: []byte("# set by the DBA\nlog_line_prefix = '%h|%p|%u|%d|'\t# odd\n")},
@@ -64,6 +76,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 	if stmt == nil || stmt.User == nil || stmt.User.Name != "app" || stmt.Process == nil || stmt.Process.PID != 4242 {
 		t.Fatalf("statement %+v", stmt)
 	}
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 1 || rec.Settings[0].Value != "%h|%p|%u|%d|" || rec.Settings[0].From != oddConf {
 		t.Errorf("settings recorded %+v", rec.Settings)
 	}
@@ -71,6 +84,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 	// The analyst's flag wins over the file.
 	rec, _, _ = analyzePG(t, []bundletest.Entry{{Name: oddConf, Data: []byte("log_line_prefix = '%p '\n")}, {Name: oddLog, Data: []byte(oddLine)}},
 		map[string]string{parsers.SettingPGLogLinePrefix: "%h|%p|%u|%d|"})
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 1 || rec.Settings[0].From != casestore.SettingFromAnalyst {
 		t.Errorf("settings recorded %+v", rec.Settings)
 	}
@@ -81,6 +95,7 @@ func TestPGPrefixReadFromBundle(t *testing.T) {
 		{Name: "fs/etc/postgresql/16/main/postgresql.conf", Data: []byte("log_line_prefix = '%m [%p] '\n")},
 		{Name: oddLog, Data: []byte(oddLine)},
 	}, nil)
+	rec.Settings = pgSettings(rec.Settings)
 	if len(rec.Settings) != 0 || (stmt != nil && stmt.User != nil && stmt.User.Name == "app") {
 		t.Errorf("a prefix was chosen among disagreeing files: %+v, %+v", rec.Settings, stmt)
 	}

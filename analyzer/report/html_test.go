@@ -13,6 +13,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
 )
@@ -32,9 +33,11 @@ func sample() Report {
 					Provenance: timeline.Provenance{Bundle: "EV-1", Entry: "volatile/processes.json"}},
 			}},
 	}
-	bs := []Bundle{{EvidenceID: "EV-1", Path: "/cases/x.cordon", SHA256: strings.Repeat("ab", 32), Verification: "signature valid",
-		KeyID: "RWQ", Trust: "fingerprint pinned", Examiner: "J. Doe " + hostile, Host: "ci-build-07", Start: t0, End: t0.Add(5 * time.Minute),
-		ClockOffset: "+0.4s", ToolVersion: "dev", ParserSettings: []string{"postgresql.log_line_prefix = " + hostile},
+	offset := 0.4
+	bs := []Bundle{{EvidenceID: "EV-1", Path: "/cases/x.cordon", SHA256: strings.Repeat("ab", 32), Verification: bundle.StatusIntact,
+		KeyID: "RWQ", Trust: bundle.TrustSelfSigned, Examiner: "J. Doe " + hostile, Host: "ci-build-07", Start: t0, End: t0.Add(5 * time.Minute),
+		ClockOffsetSeconds: &offset, ReferenceTime: t0, ToolVersion: "dev", ParserSettings: []Setting{{Name: "postgresql.log_line_prefix", Value: hostile, From: "fs/etc/" + hostile}},
+		Options: map[string]string{"MaxFileSize": "2.68435456e+08", "Root": hostile},
 		Entries: []Entry{{Name: "etc/" + hostile, SHA256: strings.Repeat("cd", 32), Size: 10}}}}
 	ref := fs[0].Evidence[0]
 	threads := []correlate.Thread{{

@@ -19,12 +19,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "analyze", summary: "verify bundles, parse every artifact into events and index them in a case",
-		help: analyzeHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o analyzeOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[analyzeOptions]("analyze", "verify bundles, parse every artifact into events and index them in a case", analyzeHelp)
 }
 
 const analyzeHelp = `cordon analyze: verify bundles and add their events to a case

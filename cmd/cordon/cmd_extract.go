@@ -17,12 +17,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "extract", summary: "verify a bundle and write its signed entries into a directory",
-		help: extractHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o extractOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[extractOptions]("extract", "verify a bundle and write its signed entries into a directory", extractHelp)
 }
 
 const extractHelp = `cordon extract: verify a bundle and write its signed entries into DIR

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,23 +20,13 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
-	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "findings", summary: "run the detection rules and the correlation over a case and print what they find",
-		help: findingsHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o findingsOptions
-			o.addFlags(fs)
-			return o.run
-		}})
-	register(verb{name: "report", summary: "write the attack chain, findings and chain of custody (HTML, Markdown or JSON)",
-		help: reportHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o reportOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[findingsOptions]("findings", "run the detection rules and the correlation over a case and print what they find", findingsHelp)
+	registerVerb[reportOptions]("report", "write the attack chain, findings and chain of custody (HTML, Markdown or JSON)", reportHelp)
 }
 
 const findingsHelp = `cordon findings: run the detection rules and the correlation over a case
@@ -76,7 +67,7 @@ could not be analyzed, 2 usage error, 130 interrupted.
 const reportHelp = `cordon report: write the attack chain, findings and chain of custody
 
 Usage:
-  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME] [--host H]...
+  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME] [--generated-at TIME|now] [--host H]...
   cordon report BUNDLE... [--case DIR] -o report.html [--pubkey KEY|FILE] [--force]
 
 One self-contained HTML file (no external fetches, strict
@@ -88,7 +79,10 @@ hash; for a case of several hosts, what the attacker left on several of
 them and the order they were reached. --host narrows it to some hosts, as
 for cordon findings. The format follows the file name (.html, .md, .json)
 unless --format.
-The file appears whole or not at all, and is never overwritten.
+The file appears whole or not at all, and is never overwritten. The report
+is dated by its evidence (the end of the latest collection), so the same
+case gives the same bytes; --generated-at now (or SOURCE_DATE_EPOCH) adds
+the time it was made.
 
 Examples:
   cordon report --case IR-031 -o report.html
@@ -102,7 +96,10 @@ interrupted (no report file, no temporary case left).
 type analysis struct {
 	inv     *investigation.Investigation
 	bundles []report.Bundle
-	notes   []string
+	notes   []string // for the terminal and the report
+	// unverified says, for the terminal, which bundles were forced (the
+	// report says it from the bundles' typed records).
+	unverified []string
 }
 
 // judgeOptions are what findings and report share: a case, or bundles to
@@ -181,7 +178,7 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 	}
 	for _, b := range inv.Bundles {
 		if b.Unverified {
-			a.notes = append(a.notes, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
+			a.unverified = append(a.unverified, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
 		}
 		if b.Warnings > 0 || len(b.ParseErrors) > 0 {
 			a.notes = append(a.notes, fmt.Sprintf("%s: %d events, %d parser warnings, %d entries the parsers could not read (cordon warnings --case DIR lists them)", b.Path, b.Events, b.Warnings, len(b.ParseErrors)))
@@ -196,26 +193,9 @@ func (o *judgeOptions) investigate(ctx context.Context, paths []string) (*analys
 
 func reportBundle(cb casestore.CaseBundle) report.Bundle {
 	b := report.Bundle{EvidenceID: cb.EvidenceID, Path: cb.Path, SHA256: cb.SHA256, KeyID: cb.KeyID,
-		Verification: string(cb.Verification), Trust: string(cb.Trust)}
-	if cb.Unverified {
-		b.Verification += " (analyzed with --force: UNVERIFIED)"
-	}
-	if cb.Trust == bundle.TrustSelfSigned {
-		b.Trust = "self-signed: compare fingerprint " + cb.KeyID + " with the custody form"
-	}
-	c := cb.Custody
-	b.Examiner, b.Host, b.Start, b.End = c.Examiner, c.Host.Hostname, c.Host.ClockStart, c.Host.ClockEnd
-	b.ToolVersion = c.Collector.Name + " " + c.Collector.Version
-	if c.Host.ClockOffsetSeconds != nil {
-		b.ClockOffset = fmt.Sprintf("%+.3f s against %s", *c.Host.ClockOffsetSeconds, c.Host.ReferenceTime.Format(time.RFC3339))
-	} else {
-		b.ClockOffset = "not measured (no --reference-time)"
-	}
+		Verification: cb.Verification, Unverified: cb.Unverified, Trust: cb.Trust}.WithCustody(cb.Custody, cb.Entries)
 	for _, st := range cb.Settings {
-		b.ParserSettings = append(b.ParserSettings, fmt.Sprintf("%s = %q (from %s)", st.Name, st.Value, st.From))
-	}
-	for _, r := range cb.Entries {
-		b.Entries = append(b.Entries, report.Entry{Name: r.Name, SHA256: r.SHA256, Size: r.Size})
+		b.ParserSettings = append(b.ParserSettings, report.Setting{Name: st.Name, Value: st.Value, From: st.From})
 	}
 	return b
 }
@@ -239,7 +219,7 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	if err != nil {
 		return err
 	}
-	for _, n := range a.notes {
+	for _, n := range append(a.unverified, a.notes...) {
 		fmt.Fprintf(std.err, "cordon findings: %s\n", safeterm.Escape(n))
 	}
 	out, err := o.output.open(std.out)
@@ -264,14 +244,14 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 		fmt.Fprintf(out, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
 			safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
 		for _, in := range f.Instances {
-			fmt.Fprintf(out, "  - %s\n", short(safeterm.Escape(in), 400))
+			fmt.Fprintf(out, "  - %s\n", clip.Cut(safeterm.Escape(in), 400))
 		}
 		for _, e := range f.Evidence {
 			where := e.Provenance.Where()
 			if len(a.inv.Bundles) > 1 {
 				where = e.Provenance.Bundle + ": " + where // which host's
 			}
-			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(where), short(safeterm.Escape(e.Message), 240))
+			fmt.Fprintf(out, "    %s  %s  %s\n", e.Time, safeterm.Escape(where), clip.Cut(safeterm.Escape(e.Message), 240))
 		}
 	}
 	if len(a.inv.Findings) == 0 {
@@ -302,27 +282,53 @@ func printChain(w io.Writer, ch correlate.Result) {
 			if len(s.Evidence) > 0 {
 				where = s.Evidence[0].Provenance.Where()
 			}
-			fmt.Fprintf(w, "%s %s  %-28s %s  [%s]\n", mark, s.Time.UTC().Format("2006-01-02T15:04:05.000Z"), s.Stage, short(safeterm.Escape(s.Text), 400), safeterm.Escape(where))
+			fmt.Fprintf(w, "%s %s  %-28s %s  [%s]\n", mark, s.Time.UTC().Format("2006-01-02T15:04:05.000Z"), s.Stage, clip.Cut(safeterm.Escape(s.Text), 400), safeterm.Escape(where))
 		}
 		for _, s := range t.RootCause {
-			fmt.Fprintf(w, "   root cause: %s\n", short(safeterm.Escape(s.Text), 400))
+			fmt.Fprintf(w, "   root cause: %s\n", clip.Cut(safeterm.Escape(s.Text), 400))
 		}
 		if t.Golden != "" {
-			fmt.Fprintf(w, "   golden point: %s\n", short(safeterm.Escape(t.Golden), 600))
+			fmt.Fprintf(w, "   golden point: %s\n", clip.Cut(safeterm.Escape(t.Golden), 600))
 		}
 	}
 }
 
 type reportOptions struct {
 	judgeOptions
-	output outputOptions
-	title  string
+	output      outputOptions
+	title       string
+	generatedAt string
 }
 
 func (o *reportOptions) addFlags(fs *pflag.FlagSet) {
 	o.judgeOptions.addFlags(fs)
 	o.output.addFlags(fs, []string{"html", "md", "json"}, false)
 	fs.StringVar(&o.title, "title", "", "the case's name in the report (default: the case directory's name)")
+	fs.StringVar(&o.generatedAt, "generated-at", "", "state when the report was made: an RFC 3339 time, or \"now\" (default: SOURCE_DATE_EPOCH when set, else not stated, so that the same case gives the same bytes)")
+}
+
+// reportTime is the generation time a report states: --generated-at (an
+// RFC 3339 time, or "now"), else SOURCE_DATE_EPOCH (seconds since 1970, the
+// reproducible-builds convention), else none: the report is then dated by
+// its evidence alone and the same case gives the same bytes.
+func reportTime(flag, epoch string, now time.Time) (time.Time, error) {
+	switch {
+	case flag == "now":
+		return now, nil
+	case flag != "":
+		t, err := time.Parse(time.RFC3339, flag)
+		if err != nil {
+			return time.Time{}, usageErrorf("--generated-at %q: want an RFC 3339 time or \"now\"", flag)
+		}
+		return t, nil
+	case epoch != "":
+		n, err := strconv.ParseInt(epoch, 10, 64)
+		if err != nil || n < 0 {
+			return time.Time{}, usageErrorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970", epoch)
+		}
+		return time.Unix(n, 0), nil
+	}
+	return time.Time{}, nil
 }
 
 func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error {
@@ -330,6 +336,10 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 		return usageErrorf("-o FILE is needed (see --help)")
 	}
 	format, err := o.output.chosen()
+	if err != nil {
+		return err
+	}
+	generated, err := reportTime(o.generatedAt, os.Getenv("SOURCE_DATE_EPOCH"), time.Now())
 	if err != nil {
 		return err
 	}
@@ -346,7 +356,7 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 			title = a.bundles[0].EvidenceID
 		}
 	}
-	r := report.Build(title, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, time.Now())
+	r := report.Build(title, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, generated)
 	r.AddFleet(a.inv.Fleet)
 	r.Notes = append(r.Notes, a.notes...)
 	out, err := o.output.open(std.out)
@@ -373,15 +383,4 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 	}
 	fmt.Fprintf(std.out, "wrote %s: %d findings, %d attack threads, from %d bundles\n", safeterm.Escape(o.output.path), len(a.inv.Findings), len(a.inv.Chain.Threads), len(a.bundles))
 	return nil
-}
-
-// short cuts an escaped line for a terminal (the JSON and the report keep it whole).
-func short(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xc0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -14,16 +15,12 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
 
 func init() {
-	register(verb{name: "hosts", summary: "list a case's hosts: collection, verification, clock offset, findings by severity",
-		help: hostsHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o hostsOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[hostsOptions]("hosts", "list a case's hosts: collection, verification, clock offset, findings by severity", hostsHelp)
 }
 
 const hostsHelp = `cordon hosts: one line per host of a case
@@ -180,7 +177,7 @@ func (o *hostsOptions) run(ctx context.Context, std stdio, args []string) error 
 		if l.Host == "" {
 			events, findings = "-", "-"
 		}
-		rows = append(rows, []string{short(safeterm.Escape(host), 40), collected, l.Verification, offset, events, findings, fmt.Sprint(l.FleetFindings)})
+		rows = append(rows, []string{clip.Cut(safeterm.Escape(host), 40), collected, l.Verification, offset, events, findings, fmt.Sprint(l.FleetFindings)})
 	}
 	writeColumns(out, rows)
 	return out.Commit()
@@ -230,7 +227,7 @@ func hostLines(bs []casestore.CaseBundle) []hostLine {
 }
 
 // writeColumns writes rows aligned in columns two spaces apart.
-func writeColumns(w interface{ Write([]byte) (int, error) }, rows [][]string) {
+func writeColumns(w io.Writer, rows [][]string) {
 	width := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
@@ -246,6 +243,7 @@ func writeColumns(w interface{ Write([]byte) (int, error) }, rows [][]string) {
 			}
 		}
 		b.WriteByte('\n')
-		w.Write([]byte(b.String()))
+		io.WriteString(w, b.String()) // a failed write is the output's error, at Commit
+
 	}
 }

@@ -14,12 +14,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "keygen", summary: "make a minisign key pair for signing bundles",
-		help: keygenHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o keygenOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[keygenOptions]("keygen", "make a minisign key pair for signing bundles", keygenHelp)
 }
 
 const keygenHelp = `cordon keygen: make a signing key pair in minisign's formats

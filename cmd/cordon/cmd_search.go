@@ -11,12 +11,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "search", summary: "search a case's events with a Bleve query string",
-		help: searchHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o searchOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[searchOptions]("search", "search a case's events with a Bleve query string", searchHelp)
 }
 
 const searchHelp = `cordon search: find events in a case

@@ -13,12 +13,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "timeline", summary: "write a case's events in time order, in a chosen format",
-		help: timelineHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o timelineOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[timelineOptions]("timeline", "write a case's events in time order, in a chosen format", timelineHelp)
 }
 
 const timelineHelp = `cordon timeline: print the events of a case in time order

@@ -15,12 +15,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "verify", summary: "check a bundle's signatures, chain and every entry's hash",
-		help: verifyHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o verifyCmdOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[verifyCmdOptions]("verify", "check a bundle's signatures, chain and every entry's hash", verifyHelp)
 }
 
 const verifyHelp = `cordon verify: check a bundle in one streaming pass

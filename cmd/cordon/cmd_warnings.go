@@ -13,12 +13,7 @@ import (
 )
 
 func init() {
-	register(verb{name: "warnings", summary: "list what the parsers could not read in a case's bundles, with where",
-		help: warningsHelp, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
-			var o warningsOptions
-			o.addFlags(fs)
-			return o.run
-		}})
+	registerVerb[warningsOptions]("warnings", "list what the parsers could not read in a case's bundles, with where", warningsHelp)
 }
 
 const warningsHelp = `cordon warnings: the parsers' warnings of a case

@@ -72,6 +72,12 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 			left:  []string{filepath.Join(tmp, "*"), filepath.Join(dir, "r.html"), filepath.Join(dir, ".r.html.tmp-*")},
 		},
 		{
+			name:  "attest",
+			args:  []string{"attest", big, "--trusted", cordon, "-o", filepath.Join(dir, "a.html")},
+			ready: globs(filepath.Join(tmp, "cordon-attest-*")),
+			left:  []string{filepath.Join(tmp, "*"), filepath.Join(dir, "a.html"), filepath.Join(dir, ".a.html.tmp-*")},
+		},
+		{
 			name:  "timeline to a file",
 			args:  []string{"timeline", "--case", caseDir, "--format", "jsonl", "-o", filepath.Join(dir, "t.jsonl")},
 			ready: globs(filepath.Join(dir, ".t.jsonl.tmp-*")),

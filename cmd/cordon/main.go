@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 
@@ -57,6 +58,24 @@ type verb struct {
 
 var verbs = map[string]verb{}
 
+// options is what every verb's options struct is: its flags, and how it runs.
+type options interface {
+	addFlags(fs *pflag.FlagSet)
+	run(ctx context.Context, std stdio, args []string) error
+}
+
+// registerVerb registers a verb whose options are a T.
+func registerVerb[T any, P interface {
+	*T
+	options
+}](name, summary, help string) {
+	register(verb{name: name, summary: summary, help: help, setup: func(fs *pflag.FlagSet) func(context.Context, stdio, []string) error {
+		o := P(new(T))
+		o.addFlags(fs)
+		return o.run
+	}})
+}
+
 func register(v verb) {
 	if _, dup := verbs[v.name]; dup {
 		panic("cordon: verb " + v.name + " registered twice")
@@ -88,7 +107,15 @@ func usageErrorf(format string, args ...any) error {
 // withCode gives err an exit code (err may be nil: a quiet exit).
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
+// softMemoryLimit is the Go heap the garbage collector aims to stay under
+// (GOMEMLIMIT overrides it): without it, a large case's peak is about twice
+// its live heap.
+const softMemoryLimit = 768 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-ctx.Done()
@@ -143,6 +170,10 @@ func exitCodeFor(ctx context.Context, name string, err error, stderr io.Writer) 
 		return exitOK
 	}
 	if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		var quiet *exitError
+		if errors.As(err, &quiet) && quiet.code == exitInterrupted && quiet.err == nil {
+			return exitInterrupted // the verb said what it left behind (export: where to resume)
+		}
 		fmt.Fprintf(stderr, "cordon %s: interrupted; nothing half-done was left behind\n", name)
 		return exitInterrupted
 	}

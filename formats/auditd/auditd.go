@@ -162,32 +162,53 @@ type kind struct {
 }
 
 var kinds = map[string]kind{
-	"USER_AUTH":       {"user-auth", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"USER_ACCT":       {"user-acct", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"USER_LOGIN":      {"user-login", []string{"authentication", "session"}, []string{"start"}, timeline.MeaningLogin},
-	"USER_LOGOUT":     {"user-logout", []string{"session"}, []string{"end"}, timeline.MeaningLogout},
-	"USER_START":      {"session-start", []string{"session"}, []string{"start"}, timeline.MeaningLogged},
-	"USER_END":        {"session-end", []string{"session"}, []string{"end"}, timeline.MeaningLogged},
-	"USER_ERR":        {"user-error", []string{"authentication"}, []string{"error"}, timeline.MeaningLogged},
-	"USER_CMD":        {"user-command", []string{"process"}, []string{"start"}, timeline.MeaningCommand},
-	"USER_CHAUTHTOK":  {"password-changed", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
-	"USER_MGMT":       {"user-management", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
-	"ADD_USER":        {"user-added", []string{"iam"}, []string{"user", "creation"}, timeline.MeaningLogged},
-	"DEL_USER":        {"user-deleted", []string{"iam"}, []string{"user", "deletion"}, timeline.MeaningLogged},
-	"ADD_GROUP":       {"group-added", []string{"iam"}, []string{"group", "creation"}, timeline.MeaningLogged},
-	"DEL_GROUP":       {"group-deleted", []string{"iam"}, []string{"group", "deletion"}, timeline.MeaningLogged},
-	"GRP_MGMT":        {"group-management", []string{"iam"}, []string{"group", "change"}, timeline.MeaningLogged},
-	"CRED_ACQ":        {"credentials-acquired", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"CRED_DISP":       {"credentials-disposed", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"CRED_REFR":       {"credentials-refreshed", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"SERVICE_START":   {"service-start", []string{"process"}, []string{"start"}, timeline.MeaningLogged},
-	"SERVICE_STOP":    {"service-stop", []string{"process"}, []string{"end"}, timeline.MeaningLogged},
-	"SYSTEM_BOOT":     {"system-boot", []string{"host"}, []string{"start"}, timeline.MeaningBoot},
-	"SYSTEM_SHUTDOWN": {"system-shutdown", []string{"host"}, []string{"end"}, timeline.MeaningLogged},
-	"LOGIN":           {"login-uid-set", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
-	"CONFIG_CHANGE":   {"audit-config-change", []string{"configuration"}, []string{"change"}, timeline.MeaningLogged},
-	"ANOM_ABEND":      {"process-crashed", []string{"process"}, []string{"end"}, timeline.MeaningLogged},
-	"AVC":             {"access-denied", []string{"intrusion_detection"}, []string{"denied"}, timeline.MeaningLogged},
+	"USER_AUTH":           {"user-auth", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"USER_ACCT":           {"user-acct", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"USER_LOGIN":          {"user-login", []string{"authentication", "session"}, []string{"start"}, timeline.MeaningLogin},
+	"USER_LOGOUT":         {"user-logout", []string{"session"}, []string{"end"}, timeline.MeaningLogout},
+	"USER_START":          {"session-start", []string{"session"}, []string{"start"}, timeline.MeaningLogged},
+	"USER_END":            {"session-end", []string{"session"}, []string{"end"}, timeline.MeaningLogged},
+	"USER_ERR":            {"user-error", []string{"authentication"}, []string{"error"}, timeline.MeaningLogged},
+	"USER_CMD":            {"user-command", []string{"process"}, []string{"start"}, timeline.MeaningCommand},
+	"USER_CHAUTHTOK":      {"password-changed", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
+	"USER_MGMT":           {"user-management", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
+	"ADD_USER":            {"user-added", []string{"iam"}, []string{"user", "creation"}, timeline.MeaningLogged},
+	"DEL_USER":            {"user-deleted", []string{"iam"}, []string{"user", "deletion"}, timeline.MeaningLogged},
+	"ADD_GROUP":           {"group-added", []string{"iam"}, []string{"group", "creation"}, timeline.MeaningLogged},
+	"DEL_GROUP":           {"group-deleted", []string{"iam"}, []string{"group", "deletion"}, timeline.MeaningLogged},
+	"GRP_MGMT":            {"group-management", []string{"iam"}, []string{"group", "change"}, timeline.MeaningLogged},
+	"CRED_ACQ":            {"credentials-acquired", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"CRED_DISP":           {"credentials-disposed", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"CRED_REFR":           {"credentials-refreshed", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"SERVICE_START":       {"service-start", []string{"process"}, []string{"start"}, timeline.MeaningLogged},
+	"SERVICE_STOP":        {"service-stop", []string{"process"}, []string{"end"}, timeline.MeaningLogged},
+	"SYSTEM_BOOT":         {"system-boot", []string{"host"}, []string{"start"}, timeline.MeaningBoot},
+	"SYSTEM_SHUTDOWN":     {"system-shutdown", []string{"host"}, []string{"end"}, timeline.MeaningLogged},
+	"LOGIN":               {"login-uid-set", []string{"authentication", "session"}, []string{"start"}, timeline.MeaningLogin},
+	"USER_ROLE_CHANGE":    {"user-role-change", []string{"iam", "session"}, []string{"change"}, timeline.MeaningLogged},
+	"USER_AVC":            {"access-denied", []string{"intrusion_detection"}, []string{"denied"}, timeline.MeaningLogged},
+	"USER_TTY":            {"tty-input", []string{"process"}, []string{"info"}, timeline.MeaningCommand},
+	"TTY":                 {"tty-input", []string{"process"}, []string{"info"}, timeline.MeaningCommand},
+	"CHGRP_ID":            {"group-id-changed", []string{"iam"}, []string{"group", "change"}, timeline.MeaningLogged},
+	"CHUSER_ID":           {"user-id-changed", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
+	"ROLE_ASSIGN":         {"role-assigned", []string{"iam"}, []string{"change"}, timeline.MeaningLogged},
+	"ACCT_LOCK":           {"account-locked", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
+	"ACCT_UNLOCK":         {"account-unlocked", []string{"iam"}, []string{"user", "change"}, timeline.MeaningLogged},
+	"ANOM_LOGIN_FAILURES": {"login-failures-exceeded", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"ANOM_PROMISCUOUS":    {"interface-promiscuous", []string{"network", "host"}, []string{"change"}, timeline.MeaningLogged},
+	"KERN_MODULE":         {"kernel-module-loaded", []string{"driver", "host"}, []string{"start"}, timeline.MeaningLogged},
+	"BPF":                 {"bpf-program", []string{"host"}, []string{"info"}, timeline.MeaningLogged},
+	"NETFILTER_CFG":       {"firewall-changed", []string{"configuration", "network"}, []string{"change"}, timeline.MeaningLogged},
+	"MAC_STATUS":          {"mac-status-changed", []string{"configuration"}, []string{"change"}, timeline.MeaningLogged},
+	"SECCOMP":             {"seccomp-action", []string{"process"}, []string{"info"}, timeline.MeaningLogged},
+	"DAEMON_START":        {"daemon-start", []string{"process"}, []string{"start"}, timeline.MeaningLogged},
+	"DAEMON_END":          {"daemon-end", []string{"process"}, []string{"end"}, timeline.MeaningLogged},
+	"SOFTWARE_UPDATE":     {"software-updated", []string{"package"}, []string{"change"}, timeline.MeaningLogged},
+	"CRYPTO_KEY_USER":     {"crypto-key-user", []string{"authentication"}, []string{"info"}, timeline.MeaningLogged},
+	"CRYPTO_SESSION":      {"crypto-session", []string{"network"}, []string{"info"}, timeline.MeaningLogged},
+	"CONFIG_CHANGE":       {"audit-config-change", []string{"configuration"}, []string{"change"}, timeline.MeaningLogged},
+	"ANOM_ABEND":          {"process-crashed", []string{"process"}, []string{"end"}, timeline.MeaningLogged},
+	"AVC":                 {"access-denied", []string{"intrusion_detection"}, []string{"denied"}, timeline.MeaningLogged},
 }
 
 // messageKeys are the fields a record's message shows, in this order.
@@ -204,11 +225,23 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 			types = append(types, r.Type)
 		}
 	}
-	// the record that says what happened: SYSCALL when there is one
+	// main is the process context: the SYSCALL record when there is one.
+	// what is the record that says what happened: the first of a type with
+	// a meaning of its own (LOGIN, AVC, ANOM_…, a user-space record), which
+	// the SYSCALL of the same event only carried (a LOGIN is written by
+	// the write(2) to /proc/self/loginuid: it is a login, not a write),
+	// else the SYSCALL, else the first record.
 	main := first
 	for i := range g.recs {
 		if g.recs[i].Type == "SYSCALL" {
 			main = &g.recs[i]
+			break
+		}
+	}
+	what := main
+	for i := range g.recs {
+		if _, ok := kinds[g.recs[i].Type]; ok {
+			what = &g.recs[i]
 			break
 		}
 	}
@@ -221,6 +254,8 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		Labels: map[string]string{
 			"audit.serial":       strconv.FormatUint(first.Serial, 10),
 			"audit.record_types": strings.Join(types, ","),
+			"audit.records":      strconv.Itoa(len(g.recs)),
+			"audit.type":         textio.Cut(textio.SafeString(what.Type), 64),
 		},
 		Cordon: timeline.Cordon{
 			TimeMeaning:    timeline.MeaningLogged,
@@ -251,9 +286,9 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		ev.Labels["truncated"] = "true"
 	}
 
-	k, known := kinds[main.Type]
+	k, known := kinds[what.Type]
 	if !known {
-		k = kind{action: strings.ToLower(strings.ReplaceAll(main.Type, "_", "-")), typ: []string{"info"}, meaning: timeline.MeaningLogged}
+		k = kind{action: strings.ToLower(strings.ReplaceAll(textio.Cut(textio.SafeString(what.Type), 64), "_", "-")), typ: []string{"info"}, meaning: timeline.MeaningLogged}
 	}
 	get := func(r *Record, key string) string { return textio.SafeString(r.Get(key)) }
 
@@ -278,10 +313,18 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 			ev.Labels["audit."+lk] = textio.Cut(textio.SafeString(v), 256)
 		}
 	}
-	// translated names (log_format=ENRICHED): UID="root" AUID="lxd"
-	for _, f := range main.Fields {
-		if f.Translated && (f.Key == "UID" || f.Key == "AUID" || f.Key == "SYSCALL") {
-			ev.Labels["audit."+f.Key] = textio.Cut(textio.SafeString(f.Value), 64)
+	// translated names (log_format=ENRICHED, after the 0x1d separator):
+	// UID="root" AUID="lxd" SYSCALL=execve, and the names of the record
+	// that says what happened (LOGIN's OLD-AUID and AUID, a user-space
+	// record's ID)
+	for _, r := range []*Record{main, what} {
+		for _, f := range r.Fields {
+			if f.Translated && len(ev.Labels) < 48 {
+				switch f.Key {
+				case "UID", "AUID", "OLD-AUID", "ID", "SYSCALL", "EUID", "GID", "ARCH", "OUID", "OGID", "SADDR", "FAM":
+					ev.Labels["audit."+f.Key] = textio.Cut(textio.SafeString(f.Value), 256)
+				}
+			}
 		}
 	}
 	if ev.User != nil {
@@ -290,7 +333,7 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		}
 	}
 
-	if main.Type == "SYSCALL" {
+	if main.Type == "SYSCALL" && what == main {
 		sc := main.Get("syscall")
 		name := ev.Labels["audit.SYSCALL"]
 		if name == "" && main.Get("arch") == "c000003e" {
@@ -357,13 +400,37 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 			ev.Labels["audit.paths"] = textio.Cut(strings.Join(pathNames, "\n"), 4096)
 		}
 	}
+	if main.Type == "SYSCALL" {
+		switch main.Get("success") {
+		case "yes":
+			ev.Event.Outcome = "success"
+		case "no":
+			ev.Event.Outcome = "failure"
+		}
+		if sc := ev.Labels["audit.SYSCALL"]; sc != "" {
+			ev.Labels["audit.syscall"] = sc
+		}
+	}
 	if seen["EXECVE"] {
 		k = kind{action: "process-executed", category: []string{"process"}, typ: []string{"start"}, meaning: timeline.MeaningCommand}
 		ev.Cordon.TimeDerivation = "audit record stamp msg=audit(<epoch>.<ms>:<serial>) of the execve: when the program was executed, to the millisecond"
 	}
 
+	// LOGIN (kernel/auditsc.c audit_log_set_loginuid): the login uid and
+	// session a login gave the process, "auid" with "old-auid" and "ses"
+	if what.Type == "LOGIN" {
+		if id := what.Get("auid"); id != "" {
+			ev.User = &timeline.User{ID: textio.SafeString(id), Name: ev.Labels["audit.AUID"]}
+		}
+		for _, lk := range []string{"old-auid", "auid", "old-ses", "ses", "tty"} {
+			if v, ok := what.Lookup(lk); ok && v != "" {
+				ev.Labels["audit."+lk] = textio.Cut(textio.SafeString(v), 64)
+			}
+		}
+	}
 	// user-space records: the account, the peer, the result
-	if userSpace(main.Type) || main.Type == "LOGIN" {
+	if userSpace(what.Type) || what.Type == "LOGIN" {
+		main := what
 		if acct, ok := main.Lookup("acct"); ok && acct != "?" {
 			ev.User = &timeline.User{Name: textio.SafeString(acct)}
 			if id := main.Get("id"); id != "" {
@@ -372,7 +439,7 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 		} else if id := main.Get("id"); id != "" {
 			// the account the record is about; the outer uid= is the
 			// writer's (sshd, useradd), kept in process.user
-			ev.User = &timeline.User{ID: textio.SafeString(id)}
+			ev.User = &timeline.User{ID: textio.SafeString(id), Name: ev.Labels["audit.ID"]}
 		}
 		if addr := main.Get("addr"); addr != "" && addr != "?" {
 			if a, err := netip.ParseAddr(addr); err == nil {
@@ -412,7 +479,7 @@ func groupEvent(g *group, o timeline.Origin) timeline.Event {
 	ev.Event.Category = k.category
 	ev.Event.Type = k.typ
 	ev.Cordon.TimeMeaning = k.meaning
-	ev.Message = message(main, p)
+	ev.Message = message(what, p)
 	return ev
 }
 

@@ -6,6 +6,18 @@
 // daemon split into 16 KiB pieces (a "log" without its final newline) is
 // joined again, bounded. The container id comes from the file's path,
 // /var/lib/docker/containers/<id>/<id>-json.log.
+//
+// The "time" is RFC 3339 with nanoseconds in UTC as the daemon writes it;
+// the other forms found in such files (no "Z", an offset, a space for the
+// "T", fewer digits) are read too, a time without a zone as UTC, and said
+// so. A line whose time cannot be read takes the time of the line before
+// (the file is in time order), else the file's mtime, and a warning and
+// its derivation say so: never year 1 silently.
+//
+// A line a PostgreSQL server wrote (the official postgres image logs to
+// its standard error) is read by formats/pglog, prefix and all, and
+// becomes a PostgreSQL event of the container, with its DETAIL and
+// continuation lines (records of their own in the file) folded in.
 package dockerlog
 
 import (
@@ -21,6 +33,7 @@ import (
 	"time"
 
 	"github.com/cordon-forensics/cordon/formats/internal/textio"
+	"github.com/cordon-forensics/cordon/formats/pglog"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -61,6 +74,7 @@ type pending struct {
 	msg         strings.Builder
 	stream      string
 	t           time.Time
+	timeNote    string
 	line, off   int64
 	attrs       map[string]string
 	pieces      int
@@ -74,8 +88,27 @@ func Parse(r io.Reader, o timeline.Origin, event func(timeline.Event), warn func
 	id := ContainerID(textio.HostPath(o))
 	lr := textio.NewReader(r, MaxLine)
 	var p *pending
+	pg, err := pglog.NewLines(o, pglog.Options{LinePrefix: o.Settings[SettingPGLogLinePrefix]}, func(ev timeline.Event) {
+		if id != "" {
+			ev.Container = &timeline.Container{ID: id}
+		}
+		ev.Labels["container.log"] = "docker json-file"
+		event(ev)
+	}, warn)
+	if err != nil {
+		// a log_line_prefix that does not compile: recognise the common forms
+		pg, _ = pglog.NewLines(o, pglog.Options{}, event, warn)
+	}
+	pg.RequireTime = true
+	defer pg.Close()
+	var last time.Time // the time of the line before
 	flush := func() {
 		if p == nil {
+			return
+		}
+		text := strings.TrimSuffix(strings.TrimSuffix(p.msg.String(), "\n"), "\r")
+		if !p.cut && !strings.Contains(text, "\n") && pg.Take(textio.SafeString(text), p.line, p.off, p.t, "the Docker json-file time of its line") {
+			p = nil
 			return
 		}
 		event(makeEvent(p, id, o))
@@ -106,16 +139,26 @@ func Parse(r io.Reader, o timeline.Origin, event func(timeline.Event), warn func
 			warn(timeline.Warning{Entry: o.Entry, Line: line, Offset: off, Message: "docker json-file: " + msg})
 			continue
 		}
-		t, terr := time.Parse(time.RFC3339Nano, rec.Time)
-		if terr != nil {
-			warn(timeline.Warning{Entry: o.Entry, Line: line, Offset: off, Message: fmt.Sprintf("docker json-file: bad time %q: kept with a zero time", textio.Cut(textio.SafeString(rec.Time), 64))})
+		t, tnote, tok := parseTime(rec.Time)
+		if !tok {
+			switch {
+			case !last.IsZero():
+				t, tnote = last, "Docker json-file \"time\" unreadable: the time of the line before (the file is in time order)"
+			case !o.ModTime.IsZero():
+				t, tnote = o.ModTime, "Docker json-file \"time\" unreadable, and no line before: the file's mtime, an upper bound"
+			default:
+				tnote = "Docker json-file \"time\" unreadable, no line before it and no mtime: no time"
+			}
+			warn(timeline.Warning{Entry: o.Entry, Line: line, Offset: off, Message: fmt.Sprintf("docker json-file: time %q unreadable: %s", textio.Cut(textio.SafeString(rec.Time), 64), tnote)})
+		} else {
+			last = t
 		}
 		if p != nil && p.stream != rec.Stream {
 			// a partial message never continues on another stream
 			flush()
 		}
 		if p == nil {
-			p = &pending{stream: rec.Stream, t: t, line: line, off: off, attrs: rec.Attrs, firstOrigin: string(b)}
+			p = &pending{stream: rec.Stream, t: t, timeNote: tnote, line: line, off: off, attrs: rec.Attrs, firstOrigin: string(b)}
 		}
 		p.pieces++
 		if p.msg.Len()+len(*rec.Log) > MaxMessage {
@@ -153,12 +196,9 @@ func makeEvent(p *pending, id string, o timeline.Origin) timeline.Event {
 		Labels: map[string]string{"stream": textio.Cut(textio.SafeString(p.stream), 32)},
 		Cordon: timeline.Cordon{
 			TimeMeaning:    timeline.MeaningLogged,
-			TimeDerivation: "Docker json-file \"time\": when the daemon read the line from the container (RFC 3339, nanoseconds, UTC)",
+			TimeDerivation: p.timeNote,
 			Provenance:     o.Provenance(p.line, p.off),
 		},
-	}
-	if p.t.IsZero() {
-		ev.Cordon.TimeDerivation = "Docker json-file line without a readable \"time\": no time"
 	}
 	if o.Host != "" {
 		ev.Host = &timeline.Host{Name: o.Host}
@@ -184,6 +224,39 @@ func makeEvent(p *pending, id string, o timeline.Origin) timeline.Event {
 		ev.Labels["attr."+textio.Cut(textio.SafeString(k), 64)] = textio.Cut(textio.SafeString(p.attrs[k]), 256)
 	}
 	return ev
+}
+
+// SettingPGLogLinePrefix names, in Origin.Settings, the log_line_prefix of
+// a PostgreSQL server whose lines the log may hold.
+const SettingPGLogLinePrefix = "postgresql.log_line_prefix"
+
+// timeLayouts are the forms of "time" read besides RFC 3339 with its zone.
+var timeLayouts = []struct{ layout, note string }{
+	{"2006-01-02T15:04:05.999999999Z0700", "RFC 3339, an offset without a colon"},
+	{"2006-01-02T15:04:05.999999999", "RFC 3339 without a zone: read as UTC, the daemon's own"},
+	{"2006-01-02 15:04:05.999999999Z07:00", "RFC 3339 with a space for the \"T\""},
+	{"2006-01-02 15:04:05.999999999", "RFC 3339 with a space for the \"T\" and no zone: read as UTC, the daemon's own"},
+}
+
+// parseTime reads a json-file "time" and says how.
+func parseTime(s string) (time.Time, string, bool) {
+	const daemon = "Docker json-file \"time\": when the daemon read the line from the container"
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		note := daemon + " (RFC 3339, nanoseconds, UTC)"
+		if _, off := t.Zone(); off != 0 {
+			note = daemon + " (RFC 3339 with an offset)"
+		}
+		return t, note, true
+	}
+	if len(s) < 19 || len(s) > 64 {
+		return time.Time{}, "", false
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l.layout, s); err == nil {
+			return t, daemon + " (" + l.note + ")", true
+		}
+	}
+	return time.Time{}, "", false
 }
 
 // ParseBytes parses a whole log held in memory into a Result.

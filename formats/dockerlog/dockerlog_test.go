@@ -48,10 +48,10 @@ func TestParse(t *testing.T) {
 		line        int64
 	}
 	wants := []want{
-		{"2026-03-17 08:26:01.123 UTC [1] LOG:  database system is ready to accept connections", "stderr", time.Date(2026, 3, 17, 8, 26, 1, 123456789, time.UTC), 1},
+		{"PostgreSQL backend 1 LOG: database system is ready to accept connections", "", time.Date(2026, 3, 17, 8, 26, 1, 123e6, time.UTC), 1},
 		{"part one part two", "stdout", time.Date(2026, 3, 17, 8, 26, 2, 1, time.UTC), 2},
 		{"bad \uFFFD byte", "stdout", time.Date(2026, 3, 17, 8, 26, 3, 0, time.UTC), 5},
-		{"no time", "stdout", time.Time{}, 6},
+		{"no time", "stdout", time.Date(2026, 3, 17, 8, 26, 3, 0, time.UTC), 6},
 		{"with attrs", "stdout", time.Date(2026, 3, 17, 7, 26, 4, 0, time.UTC), 7},
 	}
 	if len(res.Events) != len(wants) {
@@ -62,7 +62,11 @@ func TestParse(t *testing.T) {
 		if ev.Message != w.msg || ev.Labels["stream"] != w.stream || !ev.Timestamp.Equal(w.t) || ev.Cordon.Provenance.Line != w.line {
 			t.Errorf("event %d: got %q %q %v line %d, want %+v", i, ev.Message, ev.Labels["stream"], ev.Timestamp, ev.Cordon.Provenance.Line, w)
 		}
-		if ev.Container == nil || ev.Container.ID != cid || ev.Event.Dataset != "docker" || ev.Host.Name != "buildagent" {
+		dataset := "docker"
+		if i == 0 {
+			dataset = "postgresql" // the official image's line: a PostgreSQL event of the container
+		}
+		if ev.Container == nil || ev.Container.ID != cid || ev.Event.Dataset != dataset || ev.Host.Name != "buildagent" {
 			t.Errorf("event %d: container/dataset/host wrong: %+v", i, ev)
 		}
 		if ev.Cordon.TimeMeaning != timeline.MeaningLogged || ev.Cordon.Provenance.Bundle != "ev1" {
@@ -82,9 +86,13 @@ func TestParse(t *testing.T) {
 	if off := res.Events[1].Cordon.Provenance.Offset; off != int64(strings.Index(in, `{"log":"part one`)) {
 		t.Errorf("offset of the joined message = %d", off)
 	}
-	// the non-JSON line and the bad time are warnings with their line
+	// the non-JSON line and the bad time are warnings with their line; the
+	// bad time took the line before's, and says so
 	if len(res.Warnings) != 2 || res.Warnings[0].Line != 4 || res.Warnings[1].Line != 6 {
 		t.Errorf("warnings: %+v", res.Warnings)
+	}
+	if d := res.Events[3].Cordon.TimeDerivation; !strings.Contains(d, "the time of the line before") {
+		t.Errorf("derivation of the bad time: %q", d)
 	}
 }
 
@@ -119,11 +127,21 @@ func TestGarbage(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"log":"x\n","stream":"stdout","time":"2026-03-17T08:26:01Z"}` + "\n"))
+	// the time forms of plaso's container-json.log, and PostgreSQL's lines as the official image writes them
+	f.Add([]byte(`{"log":"\u001b]0;root@e7d0b7ea5ccf: /home/plaso\u0007root@e7d0b7ea5ccf:/home/plaso# ls\r\n","stream":"stdout","time":"2016-01-07T16:49:10.0"}` + "\n" +
+		`{"log":"x\n","stream":"stdout","time":"2016-01-07T17:49:10.2+01:00"}` + "\n"))
+	f.Add([]byte(`{"log":"2026-11-02 10:24:55.123 UTC [63] LOG:  statement: COPY (SELECT 1) TO PROGRAM 'id'\n","stream":"stderr","time":"2026-11-02T10:24:55.123456Z"}` + "\n" +
+		`{"log":"2026-11-02 10:24:56.000 UTC [63] ERROR:  relation \"x\" does not exist\n","stream":"stderr","time":"2026-11-02T10:24:56Z"}` + "\n" +
+		`{"log":"\tcontinued\n","stream":"stderr","time":"2026-11-02T10:24:56Z"}` + "\n" +
+		`{"log":"2026-11-02 10:24:56.000 UTC [63] STATEMENT:  SELECT * FROM x\n","stream":"stderr","time":"bad"}` + "\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		res := ParseBytes(b, origin)
 		for _, ev := range res.Events {
-			if ev.Event.Dataset != Dataset {
+			if ev.Event.Dataset != Dataset && ev.Event.Dataset != "postgresql" {
 				t.Fatalf("dataset %q", ev.Event.Dataset)
+			}
+			if ev.Timestamp.Year() == 1 && !strings.Contains(ev.Cordon.TimeDerivation, "no time") {
+				t.Fatalf("year 1 without saying so: %q", ev.Cordon.TimeDerivation)
 			}
 		}
 	})

@@ -29,6 +29,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/cordon-forensics/cordon/formats/internal/textio"
+	"github.com/cordon-forensics/cordon/formats/syslog"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -521,6 +522,11 @@ func EntryEvent(e Entry, o timeline.Origin) timeline.Event {
 	}
 	if ev.Message == "" && ev.Labels["journal.syslog_identifier"] == "" {
 		ev.Message = "(journal entry without MESSAGE)"
+	}
+	// sshd, sudo, PAM, cron, logind write the same messages to the journal
+	// as to auth.log: the same meaning (formats/syslog, auth.go)
+	if id, msg := f["SYSLOG_IDENTIFIER"], f["MESSAGE"]; id != "" && msg != "" && len(msg) <= 64<<10 {
+		syslog.Interpret(&ev, id, msg)
 	}
 	var orig strings.Builder
 	for _, k := range []string{"SYSLOG_IDENTIFIER", "_PID", "MESSAGE"} {

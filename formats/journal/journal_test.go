@@ -128,3 +128,30 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestAuthMeanings: sshd's and PAM's messages in the journal mean what
+// they mean in auth.log (formats/syslog), with the journal's own PID.
+func TestAuthMeanings(t *testing.T) {
+	b := newBuilder(false)
+	ident := b.field("SYSLOG_IDENTIFIER=sshd")
+	pid := b.field("_PID=4242")
+	pam := b.field("MESSAGE=pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.7  user=root")
+	failed := b.field("MESSAGE=Failed password for root from 203.0.113.7 port 40004 ssh2")
+	other := b.field("MESSAGE=Server listening on :: port 22.")
+	b.entry(1, 1773735971000000, 1, 1, ident, pid, pam)
+	b.entry(2, 1773735973000000, 2, 1, ident, pid, failed)
+	b.entry(3, 1773735974000000, 3, 1, b.field("SYSLOG_IDENTIFIER=systemd"), other)
+	res := ParseBytes(b.bytes(0), origin)
+	if len(res.Events) != 3 {
+		t.Fatalf("%d events", len(res.Events))
+	}
+	if e := res.Events[0]; e.Event.Action != "authentication-failed" || e.User.Name != "root" || e.Source.IP != "203.0.113.7" || e.Labels["pam.service"] != "sshd" || e.Event.Dataset != "journal" {
+		t.Errorf("PAM: %s %+v %+v %v", e.Event.Action, e.User, e.Source, e.Labels)
+	}
+	if e := res.Events[1]; e.Event.Action != "ssh-login" || e.Event.Outcome != "failure" || e.Source.Port != 40004 || e.Process.PID != 4242 || e.Labels["journal.seqnum"] != "2" {
+		t.Errorf("sshd: %s %s %+v %+v", e.Event.Action, e.Event.Outcome, e.Source, e.Process)
+	}
+	if e := res.Events[2]; e.Event.Action != "journal-entry" {
+		t.Errorf("systemd's message given a meaning: %s", e.Event.Action)
+	}
+}

@@ -55,7 +55,14 @@ type Options struct {
 	// Format is FormatStderr, FormatCSV or FormatJSON; empty: by the entry's
 	// name (.csv, .json), else by the first bytes.
 	Format string
+	// LogTimezone is the cluster's log_timezone (a tz database name, from
+	// its postgresql.conf), which resolves the zone abbreviations of its
+	// timestamps. Empty: Origin.Settings[SettingLogTimezone], if any.
+	LogTimezone string
 }
+
+// SettingLogTimezone names the cluster's log_timezone in Origin.Settings.
+const SettingLogTimezone = "postgresql.log_timezone"
 
 // entry is one log message, whatever format it came in.
 type entry struct {
@@ -75,7 +82,9 @@ type entry struct {
 	context   string
 	location  string // LOCATION (log_error_verbosity = verbose): the server's source file and line
 	session   string
+	lineNum   string // %l: the line's number in its session
 	backend   string
+	attached  int // DETAIL, HINT, … lines folded into this entry
 	line      int64
 	offset    int64
 }
@@ -87,7 +96,7 @@ func Parse(r io.Reader, o timeline.Origin, opts Options, event func(timeline.Eve
 	if format == "" {
 		format = detect(o, br)
 	}
-	p := &parser{o: o, event: event, warn: warn, sessions: map[int64]*session{}}
+	p := newParser(o, opts, event, warn)
 	switch format {
 	case FormatCSV:
 		return p.csv(br)
@@ -101,6 +110,22 @@ func Parse(r io.Reader, o timeline.Origin, opts Options, event func(timeline.Eve
 		return p.stderr(br, pre)
 	}
 	return fmt.Errorf("pglog: unknown format %q", format)
+}
+
+func newParser(o timeline.Origin, opts Options, event func(timeline.Event), warn func(timeline.Warning)) *parser {
+	p := &parser{o: o, event: event, warn: warn, sessions: map[int64]*session{}, zones: zones{host: o.Location}}
+	tz := opts.LogTimezone
+	if tz == "" {
+		tz = o.Settings[SettingLogTimezone]
+	}
+	if tz != "" {
+		if l, err := time.LoadLocation(tz); err == nil {
+			p.zones.logTZ = l
+		} else {
+			p.warnf(0, 0, "the cluster's log_timezone %q is not a zone known here (%v): its abbreviations are resolved by the host's zone and the table", textio.Cut(textio.SafeString(tz), 64), err)
+		}
+	}
+	return p
 }
 
 // detect chooses the format from the entry's name, else from the first line.
@@ -135,6 +160,7 @@ type parser struct {
 	event    func(timeline.Event)
 	warn     func(timeline.Warning)
 	sessions map[int64]*session
+	zones    zones
 	// zonesWarned: zone abbreviations already warned about (bounded).
 	zonesWarned map[string]bool
 }
@@ -281,6 +307,11 @@ func (p *parser) build(e *entry) timeline.Event {
 	set("postgresql.application", e.app, 256)
 	set("postgresql.sqlstate", e.sqlstate, 16)
 	set("postgresql.session_id", e.session, 64)
+	set("postgresql.session_line", e.lineNum, 16)
+	if e.attached > 0 {
+		// plaso counts each DETAIL, HINT, … line as an entry of its own
+		ev.Labels["postgresql.attached_lines"] = strconv.Itoa(e.attached)
+	}
 	set("postgresql.backend_type", e.backend, 64)
 	set("postgresql.detail", e.detail, 4096)
 	set("postgresql.hint", e.hint, 1024)

@@ -186,15 +186,27 @@ func TestStderrMeanings(t *testing.T) {
 		t.Errorf("a reused PID kept the old session: %+v %+v", e.Source, e.User)
 	}
 
-	// a zone abbreviation the host's zone does not know: UTC, said in the
-	// derivation and warned once
-	const est = `2026-11-23 03:15:17.000 EST [1] LOG:  statement: SELECT 1
-2026-11-23 03:15:18.000 EST [1] LOG:  statement: SELECT 2
+	// an ambiguous abbreviation nothing resolves (CST: US Central, China,
+	// Cuba): UTC, said in the derivation and warned once
+	const cst = `2026-11-23 03:15:17.000 CST [1] LOG:  statement: SELECT 1
+2026-11-23 03:15:18.000 CST [1] LOG:  statement: SELECT 2
 `
-	evs, ws = parse(t, est, timeline.Origin{Location: time.UTC}, Options{})
-	if len(evs) != 2 || len(ws) != 1 || !strings.Contains(ws[0].Message, `"EST"`) ||
+	evs, ws = parse(t, cst, timeline.Origin{Location: time.UTC}, Options{})
+	if len(evs) != 2 || len(ws) != 1 || !strings.Contains(ws[0].Message, `"CST"`) ||
 		!evs[1].Timestamp.Equal(time.Date(2026, 11, 23, 3, 15, 18, 0, time.UTC)) || !strings.Contains(evs[1].Cordon.TimeDerivation, "taken as UTC") {
-		t.Errorf("unknown zone: %+v %+v", evs, ws)
+		t.Errorf("unresolved zone: %+v %+v", evs, ws)
+	}
+	// the cluster's log_timezone resolves it
+	evs, ws = parse(t, cst, timeline.Origin{Location: time.UTC, Settings: map[string]string{SettingLogTimezone: "America/Chicago"}}, Options{})
+	if len(ws) != 0 || !evs[0].Timestamp.Equal(time.Date(2026, 11, 23, 9, 15, 17, 0, time.UTC)) || !strings.Contains(evs[0].Cordon.TimeDerivation, "log_timezone America/Chicago") {
+		t.Errorf("CST by log_timezone: %v %s %+v", evs[0].Timestamp, evs[0].Cordon.TimeDerivation, ws)
+	}
+	// an unambiguous one is resolved by the table, with no zone known
+	const est = `2026-11-23 03:15:17.000 EST [1] LOG:  statement: SELECT 1
+`
+	evs, ws = parse(t, est, timeline.Origin{}, Options{})
+	if len(ws) != 0 || !evs[0].Timestamp.Equal(time.Date(2026, 11, 23, 8, 15, 17, 0, time.UTC)) || !strings.Contains(evs[0].Cordon.TimeDerivation, "UTC-05:00") {
+		t.Errorf("EST by the table: %v %s %+v", evs[0].Timestamp, evs[0].Cordon.TimeDerivation, ws)
 	}
 	ny, err := time.LoadLocation("America/New_York")
 	if err != nil {
@@ -319,7 +331,7 @@ func TestLongMessages(t *testing.T) {
 // them in FuzzParse.
 var (
 	reSeverity = regexp.MustCompile(`(?:^|\s)(LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):  `)
-	reAutoPID  = regexp.MustCompile(`\[(\d{1,10})\]`)
+	reAutoPID  = regexp.MustCompile(`\[(\d{1,10})(?:-(\d{1,10}))?\]`)
 )
 
 func checkScanners(t *testing.T, line string) {
@@ -327,18 +339,19 @@ func checkScanners(t *testing.T, line string) {
 	if loc := reSeverity.FindStringSubmatchIndex(line); (loc != nil) != ok || ok && (loc[2] != start || loc[3] != end) {
 		t.Fatalf("findSeverity(%q) = %d, %d, %v; the expression says %v", line, start, end, ok, loc)
 	}
-	want := ""
+	want, wantNum := "", ""
 	if m := reAutoPID.FindStringSubmatch(line); m != nil {
-		want = m[1]
+		want, wantNum = m[1], m[2]
 	}
-	if got := bracketedNumber(line); got != want {
-		t.Fatalf("bracketedNumber(%q) = %q, want %q", line, got, want)
+	if got, num := bracketedNumber(line); got != want || num != wantNum {
+		t.Fatalf("bracketedNumber(%q) = %q, %q, want %q, %q", line, got, num, want, wantNum)
 	}
 }
 
 func TestScanners(t *testing.T) {
 	for _, l := range []string{"", "LOG:  x", " LOG:  x", "xLOG:  x", "1LOG:  x", "[1] ERROR: x ERROR:  y", "ABCSTATEMENT:  x", "a\tDEBUG5:  x",
-		"DEBUG6:  x DEBUG:  y", "[] [12345678901] [x1] [42]", "[123", "[0] LOCATION:  :  "} {
+		"DEBUG6:  x DEBUG:  y", "[] [12345678901] [x1] [42]", "[123", "[0] LOCATION:  :  ",
+		"[203851-1] x", "[1-] [2-3]", "[12345678901-1] [4-5]", "[1-12345678901] [6]"} {
 		checkScanners(t, l)
 	}
 }
@@ -346,6 +359,12 @@ func TestScanners(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(debian), "")
 	f.Add([]byte("2026-11-02 10:24:55 UTC|4242|app|LOG:  statement: x\n"), "%t|%p|%u|")
+	// the forms of plaso's postgresql.log: an indented DETAIL continuation, AEST, [%p-%l]
+	f.Add([]byte("2022-04-12 00:24:24.741 UTC [9158] postgres@postgres FATAL:  password authentication failed for user \"postgres\"\n"+
+		"2022-04-12 00:24:24.741 UTC [9158] postgres@postgres DETAIL:  User \"postgres\" has no password assigned.\n"+
+		"        Connection matched pg_hba.conf line 96: \"host all all 127.0.0.1/32 md5\"\n"+
+		"2022-07-15 23:04:27 AEST [203851-1] user@databasename LOG:  could not receive data from client: Connection reset by peer\n"), "")
+	f.Add([]byte("2026-11-23 03:15:17.282 UTC [30155-3] 6921a3f5.75cb LOG:  statement: SELECT 1\n"), "%m [%p-%l] %c ")
 	f.Fuzz(func(t *testing.T, data []byte, prefix string) {
 		for _, l := range strings.Split(string(data), "\n") {
 			checkScanners(t, l)

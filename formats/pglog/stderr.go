@@ -30,8 +30,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cordon-forensics/cordon/formats/internal/textio"
+	"github.com/cordon-forensics/cordon/timeline"
 )
 
 var (
@@ -74,7 +76,7 @@ var escapes = map[byte]struct{ group, pattern string }{
 	'i': {"", `.*?`},
 	'e': {"sqlstate", `[0-9A-Z]{5}`},
 	'c': {"session", `[0-9a-f]+\.[0-9a-f]+`},
-	'l': {"", `\d+`},
+	'l': {"line_num", `\d+`},
 	's': {"", `.*?`},
 	'v': {"", `\S*`},
 	'x': {"", `\d+`},
@@ -223,8 +225,11 @@ func autoFields(head string) fields {
 	}
 	// the regular expressions are most of the cost of a line: each runs
 	// only when the byte it needs is there
-	if pid := bracketedNumber(rest); pid != "" {
+	if pid, num := bracketedNumber(rest); pid != "" {
 		f["pid"] = pid
+		if num != "" {
+			f["line_num"] = num
+		}
 	} else if fs := strings.Fields(rest); len(fs) > 0 {
 		if _, err := strconv.Atoi(strings.Trim(fs[0], ":")); err == nil {
 			f["pid"] = strings.Trim(fs[0], ":")
@@ -258,12 +263,14 @@ func autoFields(head string) fields {
 }
 
 // bracketedNumber returns the digits of the first "[digits]" (1 to 10
-// digits) in s, as reAutoPID in the tests would.
-func bracketedNumber(s string) string {
+// digits) in s, as reAutoPID in the tests would, or of "[digits-digits]",
+// the "[%p-%l]" of pgBadger's recommended prefix: the PID and the
+// session's line number.
+func bracketedNumber(s string) (pid, lineNum string) {
 	for {
 		i := strings.IndexByte(s, '[')
 		if i < 0 {
-			return ""
+			return "", ""
 		}
 		s = s[i+1:]
 		n := 0
@@ -271,7 +278,16 @@ func bracketedNumber(s string) string {
 			n++
 		}
 		if n >= 1 && n <= 10 && n < len(s) && s[n] == ']' {
-			return s[:n]
+			return s[:n], ""
+		}
+		if n >= 1 && n <= 10 && n < len(s) && s[n] == '-' {
+			m := 0
+			for n+1+m < len(s) && m <= 10 && s[n+1+m] >= '0' && s[n+1+m] <= '9' {
+				m++
+			}
+			if m >= 1 && m <= 10 && n+1+m < len(s) && s[n+1+m] == ']' {
+				return s[:n], s[n+1 : n+1+m]
+			}
 		}
 	}
 }
@@ -279,19 +295,7 @@ func bracketedNumber(s string) string {
 // stderr reads the stderr format.
 func (p *parser) stderr(r io.Reader, pre *prefix) error {
 	lr := textio.NewReader(r, MaxLine)
-	var pending *entry
-	// the continuation lines and the DETAIL, HINT, … lines of the pending
-	// message, gathered without copying (a message of a million short
-	// continuation lines must not cost a million copies)
-	var more parts
-	flush := func() {
-		if pending != nil {
-			more.into(pending)
-			p.emit(pending)
-			pending = nil
-		}
-		more = parts{}
-	}
+	l := &Lines{p: p, pre: pre}
 	for {
 		b, line, off, err := lr.Next()
 		if err == io.EOF {
@@ -302,73 +306,141 @@ func (p *parser) stderr(r io.Reader, pre *prefix) error {
 			continue
 		}
 		if err != nil {
-			flush()
+			l.Close()
 			return err
 		}
 		text := textio.Safe(b)
 		text = strings.TrimSuffix(text, "\r")
-		if strings.HasPrefix(text, "\t") && pending != nil {
-			more.message.add(text[1:], MaxMessage-len(pending.message))
+		if strings.TrimSpace(text) == "" && !strings.HasPrefix(text, "\t") {
 			continue
 		}
-		f, sev, msg, ok := split(text, pre)
-		if !ok {
-			if strings.TrimSpace(text) == "" {
-				continue
-			}
-			flush()
-			// output of a program the server ran, or a line of another form
-			pending = &entry{severity: "", message: text, line: line, offset: off, time: p.o.ModTime,
-				timeNote: "a line without a PostgreSQL prefix (a program's output, or another format): no time of its own; the log file's mtime"}
-			if p.o.ModTime.IsZero() {
-				pending.timeNote = "a line without a PostgreSQL prefix (a program's output, or another format): no time"
-			}
-			pending.message = "unprefixed line: " + text
+		if l.Take(text, line, off, p.o.ModTime, "the log file's mtime") || strings.TrimSpace(text) == "" {
 			continue
 		}
-		pid, _ := strconv.ParseInt(f["pid"], 10, 64)
-		switch sev {
-		case "DETAIL", "HINT", "STATEMENT", "CONTEXT", "QUERY", "LOCATION":
-			if pending != nil && (pending.pid == pid || pid == 0) {
-				more.attach(sev, msg)
-				continue
-			}
+		l.flush()
+		// output of a program the server ran, or a line of another form
+		e := &entry{severity: "", message: "unprefixed line: " + text, line: line, offset: off, time: p.o.ModTime,
+			timeNote: "a line without a PostgreSQL prefix (a program's output, or another format): no time of its own; the log file's mtime"}
+		if p.o.ModTime.IsZero() {
+			e.timeNote = "a line without a PostgreSQL prefix (a program's output, or another format): no time"
 		}
-		flush()
-		e := &entry{severity: sev, message: msg, pid: pid, line: line, offset: off,
-			user: f["user"], db: f["db"], app: f["app"], sqlstate: f["sqlstate"], session: f["session"], backend: f["backend"]}
-		// log_error_verbosity = verbose puts the SQLSTATE before the message
-		// ("ERROR:  42P01: relation …", "LOG:  00000: connection received: …")
-		if m := reVerboseState.FindStringSubmatch(msg); m != nil {
-			e.message = msg[len(m[0]):]
-			if e.sqlstate == "" {
-				e.sqlstate = m[1]
-			}
-		}
-		if h := f["host"]; h != "" {
-			e.host = h
-		}
-		if rm := f["remote"]; rm != "" {
-			if m := reRemote.FindStringSubmatch(rm); m != nil {
-				e.host = m[1]
-				e.port, _ = strconv.Atoi(m[2])
-			} else {
-				e.host = rm
-			}
-		}
-		t, note, err := p.time(f["time"], line, off)
-		if err != nil {
-			e.time, e.timeNote = p.o.ModTime, "PostgreSQL log line without a readable timestamp ("+textio.Cut(f["time"], 64)+"): the log file's mtime"
-			if f["time"] == "" && pre == nil {
-				p.warnf(line, off, "PostgreSQL log line without a timestamp in its prefix: pass the cluster's log_line_prefix")
-			}
-		} else {
-			e.time, e.timeNote = t, note
-		}
-		pending = e
+		l.pending = e
 	}
-	flush()
+	l.Close()
 	return nil
+}
+
+// Lines reads the stderr format a line at a time, for lines that reach
+// Cordon inside another log: the official postgres image logs to its
+// standard error, which Docker's json-file driver keeps one JSON record a
+// line (formats/dockerlog).
+type Lines struct {
+	p       *parser
+	pre     *prefix
+	pending *entry
+	// RequireTime takes only prefixed lines whose prefix holds a time (and
+	// their DETAIL, HINT, … and continuation lines): inside another
+	// program's log, "ERROR:  x" alone is not enough to be PostgreSQL's.
+	RequireTime bool
+	// the continuation lines and the DETAIL, HINT, … lines of the pending
+	// message, gathered without copying (a message of a million short
+	// continuation lines must not cost a million copies)
+	more parts
+}
+
+// NewLines returns a line reader handing each entry's event to event.
+func NewLines(o timeline.Origin, opts Options, event func(timeline.Event), warn func(timeline.Warning)) (*Lines, error) {
+	p := newParser(o, opts, event, warn)
+	pre, err := compilePrefix(opts.LinePrefix)
+	if err != nil {
+		return nil, err
+	}
+	return &Lines{p: p, pre: pre}, nil
+}
+
+func (l *Lines) flush() {
+	if l.pending != nil {
+		l.more.into(l.pending)
+		l.p.emit(l.pending)
+		l.pending = nil
+	}
+	l.more = parts{}
+}
+
+// Close hands over the last entry.
+func (l *Lines) Close() { l.flush() }
+
+// Take reads one line (its number and offset are its place in the file
+// that holds it; at, said by atNote, is the time of a line whose prefix
+// has none). It reports whether the line was PostgreSQL's: a prefixed
+// line, or the continuation of the entry before. Another line is left to
+// the caller, and ends the entry before.
+func (l *Lines) Take(text string, line, off int64, at time.Time, atNote string) bool {
+	p := l.p
+	if strings.HasPrefix(text, "\t") && l.pending != nil {
+		l.more.continued(text[1:], MaxMessage-len(l.pending.message))
+		return true
+	}
+	f, sev, msg, ok := split(text, l.pre)
+	if !ok {
+		if text != "" && text[0] == ' ' && l.pending != nil {
+			// an indented line (tabs expanded to spaces by whatever
+			// copied the log): the continuation of the line before
+			l.more.continued(strings.TrimLeft(text, " "), MaxMessage-len(l.pending.message))
+			return true
+		}
+		l.flush()
+		return false
+	}
+	pid, _ := strconv.ParseInt(f["pid"], 10, 64)
+	switch sev {
+	case "DETAIL", "HINT", "STATEMENT", "CONTEXT", "QUERY", "LOCATION":
+		if l.pending != nil && (l.pending.pid == pid || pid == 0) {
+			l.more.attach(sev, msg)
+			return true
+		}
+	}
+	if l.RequireTime && f["time"] == "" {
+		l.flush()
+		return false
+	}
+	l.flush()
+	e := &entry{severity: sev, message: msg, pid: pid, line: line, offset: off,
+		user: f["user"], db: f["db"], app: f["app"], sqlstate: f["sqlstate"], session: f["session"], backend: f["backend"],
+		lineNum: f["line_num"]}
+	// log_error_verbosity = verbose puts the SQLSTATE before the message
+	// ("ERROR:  42P01: relation …", "LOG:  00000: connection received: …")
+	if m := reVerboseState.FindStringSubmatch(msg); m != nil {
+		e.message = msg[len(m[0]):]
+		if e.sqlstate == "" {
+			e.sqlstate = m[1]
+		}
+	}
+	if h := f["host"]; h != "" {
+		e.host = h
+	}
+	if rm := f["remote"]; rm != "" {
+		if m := reRemote.FindStringSubmatch(rm); m != nil {
+			e.host = m[1]
+			e.port, _ = strconv.Atoi(m[2])
+		} else {
+			e.host = rm
+		}
+	}
+	t, note, err := p.time(f["time"], line, off)
+	if err != nil {
+		e.time, e.timeNote = at, "PostgreSQL log line without a readable timestamp ("+textio.Cut(f["time"], 64)+"): "+atNote
+		if at.IsZero() {
+			e.timeNote = "PostgreSQL log line without a readable timestamp (" + textio.Cut(f["time"], 64) + "), and no other time known: no time"
+		}
+		if f["time"] == "" && l.pre == nil {
+			p.warnf(line, off, "PostgreSQL log line without a timestamp in its prefix: pass the cluster's log_line_prefix")
+		}
+	} else {
+		e.time, e.timeNote = t, note
+	}
+	l.pending = e
+	return true
 }
 
 // growing is a bounded text gathered line by line.
@@ -402,22 +474,38 @@ func (g *growing) add(line string, max int) {
 type parts struct {
 	message                                    growing // tab continuation lines
 	detail, hint, statement, context, location growing
+	// last is the part the last line went to: a continuation line
+	// continues it (a DETAIL of two lines), nil for the message itself
+	last     *growing
+	lastMax  int
+	attached int // DETAIL, HINT, … lines: log entries of their own in plaso's count
 }
 
 // attach adds a DETAIL, HINT, STATEMENT, … line.
 func (m *parts) attach(sev, msg string) {
+	m.attached++
 	switch sev {
 	case "DETAIL":
-		m.detail.add(msg, 4096)
+		m.last, m.lastMax = &m.detail, 4096
 	case "HINT":
-		m.hint.add(msg, 1024)
+		m.last, m.lastMax = &m.hint, 1024
 	case "STATEMENT", "QUERY":
-		m.statement.add(msg, MaxMessage)
+		m.last, m.lastMax = &m.statement, MaxMessage
 	case "LOCATION":
-		m.location.add(msg, 1024)
+		m.last, m.lastMax = &m.location, 1024
 	default:
-		m.context.add(msg, 4096)
+		m.last, m.lastMax = &m.context, 4096
 	}
+	m.last.add(msg, m.lastMax)
+}
+
+// continued adds a continuation line to the part the line before went to.
+func (m *parts) continued(line string, messageRoom int) {
+	if m.last != nil {
+		m.last.add(line, m.lastMax)
+		return
+	}
+	m.message.add(line, messageRoom)
 }
 
 // into puts the gathered parts into the entry.
@@ -441,4 +529,5 @@ func (m *parts) into(e *entry) {
 	set(&e.statement, &m.statement)
 	set(&e.context, &m.context)
 	set(&e.location, &m.location)
+	e.attached = m.attached
 }

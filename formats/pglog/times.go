@@ -9,14 +9,24 @@ import (
 	"github.com/cordon-forensics/cordon/formats/internal/textio"
 )
 
+// zones resolves the zone abbreviations of %t and %m ("AEST", "CET",
+// "EST"): PostgreSQL prints log_timezone's abbreviation for the time
+// (elog.c, via pg_strftime "%Z"), so an abbreviation is resolved, in order,
+// by the cluster's log_timezone (from its signed postgresql.conf), by the
+// host's time zone, then by a table of abbreviations that mean one offset
+// wherever the tz database uses them (abbreviations.go). One none of them
+// resolves is taken as UTC and warned about.
+type zones struct {
+	logTZ *time.Location // the cluster's log_timezone, nil when unknown
+	host  *time.Location // the host's time zone, nil when unknown
+}
+
 // parseTime reads a log timestamp as PostgreSQL writes it: %m
 // "2026-11-23 03:15:13.070 UTC", %t "2026-11-23 03:15:13 UTC" (the zone is
 // log_timezone's abbreviation or a numeric offset such as "+01" or
 // "-0500"), %n "1763867713.070" (Unix seconds). It returns the time and how
-// it was read, for the event's TimeDerivation. loc is the host's time
-// zone: an abbreviation it knows gets its offset; one it does not is taken
-// as UTC, and the derivation says so.
-func parseTime(s string, loc *time.Location) (time.Time, string, error) {
+// it was read, for the event's TimeDerivation.
+func parseTime(s string, z zones) (time.Time, string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, "", fmt.Errorf("no timestamp")
@@ -36,11 +46,16 @@ func parseTime(s string, loc *time.Location) (time.Time, string, error) {
 	layout := "2006-01-02 15:04:05.999999999"
 	switch {
 	case zone == "":
+		loc, note := z.logTZ, "the cluster's log_timezone "
 		if loc == nil {
-			loc = time.UTC
+			loc, note = z.host, "the host's time zone "
+		}
+		if loc == nil {
+			t, err := time.ParseInLocation(layout, date, time.UTC)
+			return t, "PostgreSQL log line without a zone, the zone unknown: read as UTC", err
 		}
 		t, err := time.ParseInLocation(layout, date, loc)
-		return t, "PostgreSQL log line without a zone: read in the host's time zone " + loc.String(), err
+		return t, "PostgreSQL log line without a zone: read in " + note + loc.String(), err
 	case zone[0] == '+' || zone[0] == '-':
 		off, err := parseOffset(zone)
 		if err != nil {
@@ -52,29 +67,52 @@ func parseTime(s string, loc *time.Location) (time.Time, string, error) {
 		t, err := time.ParseInLocation(layout, date, time.UTC)
 		return t, "PostgreSQL log line, zone " + zone, err
 	}
-	if loc != nil {
-		t, err := time.ParseInLocation(layout+" MST", date+" "+zone, loc)
-		if err == nil {
-			if name, _ := t.Zone(); name == zone {
-				if _, off := t.Zone(); off != 0 || zone == "WET" || zone == "GMT" {
-					return t, "PostgreSQL log line, zone " + zone + " of the host's time zone " + loc.String(), nil
-				}
+	for _, c := range []struct {
+		loc  *time.Location
+		what string
+	}{{z.logTZ, "the cluster's log_timezone"}, {z.host, "the host's time zone"}} {
+		if c.loc == nil {
+			continue
+		}
+		// the offset the location gives this abbreviation at that date (or
+		// a few hours away: the hour after a DST change is written with the
+		// abbreviation it ends)
+		t0, err := time.ParseInLocation(layout, date, c.loc)
+		if err != nil {
+			return time.Time{}, "", err
+		}
+		for _, d := range []time.Duration{0, -6 * time.Hour, 6 * time.Hour} {
+			if name, off := t0.Add(d).Zone(); name == zone {
+				t, err := time.ParseInLocation(layout, date, time.FixedZone(zone, off))
+				return t, fmt.Sprintf("PostgreSQL log line, zone %s of %s %s", zone, c.what, c.loc), err
 			}
 		}
+	}
+	if off, ok := abbreviations[zone]; ok {
+		t, err := time.ParseInLocation(layout, date, time.FixedZone(zone, off))
+		return t, fmt.Sprintf("PostgreSQL log line, zone %s (UTC%s wherever the tz database uses it)", zone, offsetString(off)), err
 	}
 	t, err := time.ParseInLocation(layout, date, time.UTC)
 	return t, "PostgreSQL log line, zone abbreviation " + zone + zoneGuessed, err
 }
 
+// offsetString writes an offset as "+10:00".
+func offsetString(off int) string {
+	sign := "+"
+	if off < 0 {
+		sign, off = "-", -off
+	}
+	return fmt.Sprintf("%s%02d:%02d", sign, off/3600, off%3600/60)
+}
+
 // zoneGuessed ends the derivation of a time whose zone abbreviation was
 // not resolved: the parser warns once per abbreviation.
-const zoneGuessed = " unknown to the host's time zone: taken as UTC"
+const zoneGuessed = " neither the cluster's log_timezone, the host's time zone nor the table of unambiguous abbreviations resolves: taken as UTC"
 
 // time reads a timestamp as parseTime does, warning once per zone
-// abbreviation it could not resolve (log_timezone is the cluster's: pass
-// the host's zone in Origin.Location to resolve it).
+// abbreviation it could not resolve.
 func (p *parser) time(s string, line, off int64) (time.Time, string, error) {
-	t, note, err := parseTime(s, p.o.Location)
+	t, note, err := parseTime(s, p.zones)
 	if err == nil && strings.HasSuffix(note, zoneGuessed) {
 		zone := s[strings.LastIndexByte(strings.TrimSpace(s), ' ')+1:]
 		if !p.zonesWarned[zone] && len(p.zonesWarned) < 64 {
@@ -82,7 +120,8 @@ func (p *parser) time(s string, line, off int64) (time.Time, string, error) {
 				p.zonesWarned = map[string]bool{}
 			}
 			p.zonesWarned[zone] = true
-			p.warnf(line, off, "time zone abbreviation %q is not the host's (%s): its times are taken as UTC", textio.Cut(textio.SafeString(zone), 32), locName(p.o.Location))
+			p.warnf(line, off, "time zone abbreviation %q is not resolved (log_timezone %s, host time zone %s, and it means several offsets or none in the tz database): its times are taken as UTC",
+				textio.Cut(textio.SafeString(zone), 32), locName(p.zones.logTZ), locName(p.zones.host))
 		}
 	}
 	return t, note, err
@@ -90,7 +129,7 @@ func (p *parser) time(s string, line, off int64) (time.Time, string, error) {
 
 func locName(l *time.Location) string {
 	if l == nil {
-		return "none given"
+		return "unknown"
 	}
 	return l.String()
 }

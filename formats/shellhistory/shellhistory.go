@@ -1,9 +1,10 @@
 // Package shellhistory reads shell history files into "command run" events:
 //
 //   - bash (~/.bash_history; also sh, ash, mksh histories of the same
-//     shape): one command a line; when HISTTIMEFORMAT was set, bash writes a
-//     "#<epoch seconds>" line before each command (bash(1), HISTORY; the
-//     lines up to the next timestamp are one entry, a multi-line command).
+//     shape): one command a line, except that a command left incomplete (a
+//     trailing backslash, an open quote, a here-document) goes on over the
+//     next lines (bashsyntax.go); when HISTTIMEFORMAT was set, bash writes a
+//     "#<epoch seconds>" line before each command (bash(1), HISTORY).
 //   - zsh (~/.zsh_history, ~/.histfile): plain lines, or with
 //     EXTENDED_HISTORY ": <start epoch>:<elapsed seconds>;<command>"
 //     (zshoptions(1)); a line ending in a backslash continues on the next;
@@ -143,6 +144,8 @@ type parser struct {
 	stamp     time.Time
 	haveStamp bool
 	stampUsed bool
+	syntax    bashSyntax
+	bashOpen  bool // the current command continues on the next line
 	// zsh
 	continued bool
 }
@@ -169,15 +172,27 @@ func bashStamp(b []byte) (time.Time, bool) {
 }
 
 func (p *parser) bashLine(b []byte, line, off int64) {
+	if p.cur != nil && p.bashOpen {
+		// the command of the line before is not complete: this line is part
+		// of it (a backslash, an open quote, a here-document; bashsyntax.go)
+		p.appendText("\n", b)
+		p.appendRaw(b)
+		if p.bashOpen = p.syntax.feed(string(b)); !p.bashOpen {
+			p.flush()
+		}
+		return
+	}
 	if t, ok := bashStamp(b); ok {
 		p.flush()
 		p.stamp, p.haveStamp, p.stampUsed = t, true, false
 		return
 	}
-	// Each line is its own event, even between two timestamps: bash joins
-	// such lines into one entry only with lithist set (off by default), and
-	// one event a line hides nothing from the analyst.
+	// Otherwise each line is a command, even between two timestamps: bash
+	// saves a complete multi-line command on one line unless lithist is
+	// set, and a line that is a whole command is one.
 	p.flush()
+	p.syntax = bashSyntax{}
+	p.bashOpen = p.syntax.feed(string(b))
 	p.begin(line, off, b)
 	if p.haveStamp {
 		p.cur.t, p.cur.hasTime = p.stamp, true
@@ -300,6 +315,13 @@ func (p *parser) begin(line, off int64, raw []byte) {
 	p.cur = &command{line: line, off: off, elapsed: -1, raw: textio.Cut(textio.Safe(raw), textio.MaxOriginal)}
 }
 
+// appendRaw adds a line to the command's original text (bounded).
+func (p *parser) appendRaw(b []byte) {
+	if c := p.cur; len(c.raw) < textio.MaxOriginal {
+		c.raw = textio.Cut(c.raw+"\n"+textio.Safe(b), textio.MaxOriginal)
+	}
+}
+
 func (p *parser) appendText(sep string, b []byte) {
 	c := p.cur
 	if c.text.Len()+len(sep)+len(b) > MaxCommand {
@@ -316,7 +338,7 @@ func (p *parser) flush() {
 		return
 	}
 	p.cur = nil
-	p.continued = false
+	p.continued, p.bashOpen = false, false
 	cmd := strings.TrimRight(c.text.String(), "\r")
 	if strings.TrimSpace(cmd) == "" { // a blank line is no command
 		return

@@ -172,6 +172,10 @@ func TestGarbage(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("#1773735960\nls\n"), uint8(0))
+	// the multi-line forms of plaso's bash_history and of bashsyntax.go
+	f.Add([]byte("#1623364236\nbinary argument1 \"--params=\\\nparam1=foo,\nparam2=bar\n\" argument2\n"), uint8(0))
+	f.Add([]byte("cat <<-'END' | sh\n\tcurl x | sh\n\tEND\necho $'it\\'s\nx'\ncat <<< 'x'\n"), uint8(0))
+	f.Add([]byte(": 1458993293:0;echo dfgdfg \\\\\n& touch /tmp/afile\n"), uint8(1))
 	paths := []string{"fs/root/.bash_history", "fs/home/a/.zsh_history", "fs/home/a/.local/share/fish/fish_history"}
 	f.Fuzz(func(t *testing.T, b []byte, which uint8) {
 		o := timeline.Origin{Entry: paths[int(which)%len(paths)], ModTime: mtime}

@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cordon-forensics/cordon/formats/internal/textio"
 	"github.com/cordon-forensics/cordon/timeline"
@@ -187,6 +189,7 @@ func Parse(r io.Reader, o timeline.Origin, event func(timeline.Event), warn func
 //
 // One event is made of each record, in file order, with its byte offset.
 // A record whose ut_type is not 0..9 is corrupt: a warning, not an event.
+// So is a record that cannot be real (unreal): one no findings may rest on.
 // An all-zero record (an EMPTY slot, or one a log cleaner zeroed) has
 // nothing to report: such records are counted in one warning at the end,
 // with the first and last offset, rather than made events; an EMPTY record
@@ -278,6 +281,11 @@ func ParseWith(r io.Reader, o timeline.Origin, opt Options, event func(timeline.
 			note(off, "corrupt record at offset %d: ut_type %d is not a utmp type (0..9): not read", off, rec.Type)
 			continue
 		}
+		if why := unreal(rec, buf, o); why != "" {
+			corrupt++
+			note(off, "record at offset %d cannot be real (%s): not read: %s", off, why, textio.Cut(rec.dump(), 512))
+			continue
+		}
 		ev, problem := makeEvent(rec, l, kind, o, off)
 		if problem != "" {
 			note(off, "record at offset %d (%s): %s", off, TypeName(rec.Type), problem)
@@ -293,6 +301,82 @@ func allZero(b []byte) bool {
 		if c != 0 {
 			return false
 		}
+	}
+	return true
+}
+
+// Bounds of what a real record can hold (unreal).
+const (
+	// futureSlack: a record may be this far after the collection (clocks
+	// of the host and of the collector disagree), no further.
+	futureSlack = 24 * time.Hour
+	// beforeBirth: a record may be this far before its file was created (a
+	// rotated generation is born at one rotation and renamed at the next),
+	// no further; a copy made by hand is younger than its records, and its
+	// birth bounds nothing (see unreal).
+	beforeBirth = 366 * 24 * time.Hour
+	// maxPID is the largest pid_max Linux allows (PID_MAX_LIMIT, 2^22).
+	maxPID = 1 << 22
+)
+
+// unreal says why a record cannot have been written by a real host (""
+// when it can): its microseconds out of 0..999999, a name that is not
+// printable text (glibc copies the user, line, id and host given by
+// login, sshd, getty: printable names, never control bytes or invalid
+// UTF-8), a process ID no kernel gives, a time after the collection or
+// long before the file was born. Random bytes, a record written by a
+// program that does not know the layout, and a file of another format
+// read as utmp fail these; real records do not.
+func unreal(r Record, raw []byte, o timeline.Origin) string {
+	if r.Usec < 0 || r.Usec >= 1e6 {
+		return fmt.Sprintf("ut_tv.tv_usec %d is not 0..999999", r.Usec)
+	}
+	for _, f := range []struct {
+		name     string
+		from, to int
+	}{{"ut_line", 8, 40}, {"ut_id", 40, 44}, {"ut_user", 44, 76}, {"ut_host", 76, 332}} {
+		if !printable(raw[f.from:f.to]) {
+			return f.name + " is not printable text"
+		}
+	}
+	if r.Type != RunLevel && (r.PID < 0 || r.PID > maxPID) {
+		return fmt.Sprintf("ut_pid %d is no process ID", r.PID)
+	}
+	if r.Sec == 0 {
+		return ""
+	}
+	t := time.Unix(r.Sec, r.Usec*1000)
+	ref, refName := o.ReadAt, "the collection"
+	if ref.IsZero() {
+		ref, refName = o.ModTime, "the file's mtime"
+	}
+	if !ref.IsZero() && t.After(ref.Add(futureSlack)) {
+		return fmt.Sprintf("its time %s is after %s %s", t.UTC().Format(time.RFC3339), refName, ref.UTC().Format(time.RFC3339))
+	}
+	// the birth time bounds the records only for a file written after it
+	// was born: a copy (cp, a restored backup, files staged for --root) is
+	// born after its last write, or at it, and holds records of any age
+	if !o.Birth.IsZero() && o.Birth.Before(o.ModTime.Add(-time.Minute)) && t.Before(o.Birth.Add(-beforeBirth)) {
+		return fmt.Sprintf("its time %s is more than a year before the file was created (%s)", t.UTC().Format(time.RFC3339), o.Birth.UTC().Format(time.RFC3339))
+	}
+	return ""
+}
+
+// printable reports whether a fixed string field, up to its first NUL, is
+// valid UTF-8 of printable characters (spaces allowed).
+func printable(b []byte) bool {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if !utf8.Valid(b) {
+		return false
+	}
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if !unicode.IsPrint(r) && r != ' ' {
+			return false
+		}
+		b = b[n:]
 	}
 	return true
 }

@@ -7,6 +7,7 @@ package testenv
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -38,4 +39,39 @@ func NeedRoot(t testing.TB) {
 	if os.Geteuid() != 0 {
 		unavailable(t, "the test needs root")
 	}
+}
+
+// Corpus returns the directory of a corpus of real files under the shared
+// directory beside the checkout (../shared/corpus/NAME from the module's
+// root, found by its go.mod; CORDON_SHARED names another shared directory,
+// for a checkout that is not beside it): tests read it in place. Outside
+// CI a test whose corpus is missing is skipped; with CI=true it fails.
+func Corpus(t testing.TB, name string) string {
+	t.Helper()
+	if s := os.Getenv("CORDON_SHARED"); s != "" {
+		return corpusIn(t, filepath.Join(s, "corpus", name))
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("testenv: no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+	return corpusIn(t, filepath.Join(dir, "..", "shared", "corpus", name))
+}
+
+func corpusIn(t testing.TB, c string) string {
+	t.Helper()
+	if fi, err := os.Stat(c); err != nil || !fi.IsDir() {
+		unavailable(t, "the corpus %s is not there (%v)", c, err)
+	}
+	return c
 }
