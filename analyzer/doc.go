@@ -5,7 +5,8 @@
 //   - parsers: the registry that connects a bundle entry to the pure parser
 //     in formats/ that reads it (one file per artifact).
 //   - pipeline: `cordon analyze`, one bundle into a case: verify, parse,
-//     then hand the events to the case.
+//     then hand the events to the case; many bundles at once, sharing the
+//     memory and the cores.
 //   - casestore: the case directory: each analyzed bundle's metadata, event
 //     store and index; reading events back in time order; search.
 //   - eventstore: a bundle's events as time-sorted zstd JSON lines, and the
@@ -14,7 +15,10 @@
 //     query strings into Bleve queries.
 //   - findings, rules: the rule engine and the built-in YAML rules.
 //   - correlate: joins across sources, the attack threads, the golden point.
-//   - investigation: the rules and the correlation over a whole case.
+//   - fleet: what the attacker left on several hosts of a case, and the
+//     order the hosts were reached.
+//   - investigation: the rules, the correlation and the fleet over a whole
+//     case or some of its hosts.
 //   - report: HTML, Markdown and JSON reports.
 //   - analyzertest: what the analyzer's tests share (test parsers, synthetic
 //     bundles, measurements).

@@ -1,11 +1,13 @@
 package casestore
 
-// builder.go adds one bundle's analysis to a case. The bundle's directory
-// is built under a temporary name (DIR/bundles/b-….tmp-RANDOM): the parsers'
-// events go to an external sort, their warnings to warnings.jsonl; Finish
-// merges the sorted events into the event store and the index, writes
-// bundle.json and renames the directory into place, so a reader never sees
-// half an analysis. Abort (or a Finish that fails) removes it.
+// builder.go adds one bundle's analysis to a case. Begin reserves the
+// bundle (lock.go: several builders may work on one case at once) and
+// starts its directory under a temporary name (DIR/bundles/b-….tmp-RANDOM):
+// the parsers' events go to an external sort, their warnings to
+// warnings.jsonl; Finish merges the sorted events into the event store and
+// the index, writes bundle.json and renames the directory into place, so a
+// reader never sees half an analysis. Abort (or a Finish that fails)
+// removes it.
 
 import (
 	"bytes"
@@ -19,7 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
+	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/eventstore"
 	"github.com/cordon-forensics/cordon/analyzer/index"
@@ -43,27 +45,6 @@ var ErrAlreadyInCase = errors.New("already in the case")
 // MaxEventBytes bounds one stored event's JSON.
 const MaxEventBytes = eventstore.MaxLine
 
-// Lock takes the case's writer lock (flock on DIR/.lock), creating the case
-// directory if needed. The lock is released by the returned function and,
-// whatever happens, when the process ends.
-func Lock(dir string) (func(), error) {
-	if err := os.MkdirAll(filepath.Join(dir, bundlesDir), 0o755); err != nil {
-		return nil, fmt.Errorf("case directory: %w", err)
-	}
-	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("case lock: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("case %s is being written by another cordon: %w", dir, err)
-	}
-	return func() {
-		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
-}
-
 // BundleDirName is the directory of the bundle file with this SHA-256 in
 // a case: "b-" and 16 hex digits (never the attacker-written evidence id).
 func BundleDirName(sha256 string) string {
@@ -73,10 +54,37 @@ func BundleDirName(sha256 string) string {
 	return "b-" + sha256
 }
 
+// BuildOptions bound what building one bundle takes; a caller building
+// several at once shares its budget out among them.
+type BuildOptions struct {
+	// SortMemory bounds the event JSON held in memory while sorting (0:
+	// eventstore.DefaultSortMemory).
+	SortMemory int
+	// IndexWorkers is how many index segments are built at once (0: one
+	// per core).
+	IndexWorkers int
+}
+
+// Holds reports whether the case at caseDir holds the bundle whose file
+// has this SHA-256 (published whole; the whole hash is compared, not only
+// the 16 digits of the directory's name).
+func Holds(caseDir, sha256 string) bool {
+	data, err := os.ReadFile(filepath.Join(caseDir, bundlesDir, BundleDirName(sha256), bundleMetaFile))
+	if err != nil {
+		return false
+	}
+	var meta struct {
+		SHA256 string `json:"sha256"`
+	}
+	return json.Unmarshal(data, &meta) == nil && meta.SHA256 == sha256
+}
+
 // Builder builds one bundle's directory. Warn and Add may be called from
 // several goroutines.
 type Builder struct {
 	caseDir, build, final string
+	opts                  BuildOptions
+	lock                  *bundleLock
 
 	mu       sync.Mutex
 	err      error // first error (sticky)
@@ -87,26 +95,44 @@ type Builder struct {
 	events   int64
 }
 
-// Begin starts the directory of the bundle whose file has this SHA-256; the
-// caller holds the case's lock. sortMemory bounds the event JSON held in
-// memory while sorting (0: the default).
-func Begin(caseDir, sha256 string, sortMemory int) (*Builder, error) {
+// Begin reserves the bundle whose file has this SHA-256 in the case at
+// caseDir (created if needed) and starts its directory. A bundle the case
+// holds is ErrAlreadyInCase; one another writer is adding, ErrBeingAdded.
+// The case's lock is taken only for the moment of the reservation.
+func Begin(ctx context.Context, caseDir, sha256 string, o BuildOptions) (*Builder, error) {
+	unlock, err := lockWait(ctx, caseDir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	name := BundleDirName(sha256)
 	final := filepath.Join(caseDir, bundlesDir, name)
 	if _, err := os.Stat(final); err == nil {
 		return nil, fmt.Errorf("%s: %w", name, ErrAlreadyInCase)
 	}
+	lock, err := lockBundle(final)
+	if err != nil {
+		return nil, err
+	}
+	// What a writer killed while building this bundle left behind.
+	if stale, _ := filepath.Glob(final + ".tmp-*"); len(stale) > 0 {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
+	}
 	build := final + ".tmp-" + randomSuffix()
 	if err := os.Mkdir(build, 0o755); err != nil {
+		lock.release()
 		return nil, fmt.Errorf("case directory: %w", err)
 	}
 	f, err := os.OpenFile(filepath.Join(build, warningsFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		os.RemoveAll(build)
+		lock.release()
 		return nil, err
 	}
-	return &Builder{caseDir: caseDir, build: build, final: final, warnF: f,
-		sorter: eventstore.NewSorter(build, sortMemory)}, nil
+	return &Builder{caseDir: caseDir, build: build, final: final, warnF: f, opts: o, lock: lock,
+		sorter: eventstore.NewSorter(build, o.SortMemory)}, nil
 }
 
 // Dir is the name the bundle's directory will have (CaseBundle.Dir).
@@ -221,15 +247,33 @@ func (b *Builder) Finish(ctx context.Context, meta *CaseBundle, progress func(do
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	syncDir(b.build)
+	return b.publish(ctx)
+}
+
+// publish renames the built directory into place and releases the bundle.
+func (b *Builder) publish(ctx context.Context) error {
+	unlock, err := lockWait(ctx, b.caseDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := os.Rename(b.build, b.final); err != nil {
+		if _, serr := os.Stat(filepath.Join(b.final, bundleMetaFile)); serr == nil {
+			return fmt.Errorf("%s: %w", filepath.Base(b.final), ErrAlreadyInCase)
+		}
 		return fmt.Errorf("publishing the analysis: %w", err)
 	}
 	syncDir(filepath.Dir(b.final))
+	b.mu.Lock()
 	b.build = ""
+	b.mu.Unlock()
+	b.lock.release()
 	return nil
 }
 
-// Abort removes the unfinished directory. It is safe to call after Finish.
+// Abort removes the unfinished directory and releases the bundle. It is
+// safe to call after Finish, and more than once.
 func (b *Builder) Abort() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -242,6 +286,20 @@ func (b *Builder) Abort() {
 		os.RemoveAll(b.build)
 		b.build = ""
 	}
+	if b.lock != nil && b.lock.f != nil {
+		// The lock file is removed under the case lock (lock.go); the case
+		// lock is only ever held for moments, but an abort never waits long:
+		// failing that, the file stays (harmless) and only the lock goes.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if unlock, err := lockWait(ctx, b.caseDir); err == nil {
+			b.lock.release()
+			unlock()
+		} else {
+			b.lock.f.Close() // releases the flock
+			b.lock.f = nil
+		}
+	}
 }
 
 // storeAndIndex merges the sorted events into the event store and the index.
@@ -250,7 +308,7 @@ func (b *Builder) storeAndIndex(ctx context.Context, meta *CaseBundle, progress 
 	if err != nil {
 		return err
 	}
-	ib, err := index.NewBuilder(filepath.Join(b.build, index.Dir))
+	ib, err := index.NewBuilder(filepath.Join(b.build, index.Dir), b.opts.IndexWorkers)
 	if err != nil {
 		st.Close()
 		return err

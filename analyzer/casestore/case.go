@@ -23,7 +23,10 @@ package casestore
 //
 // Layout of a case directory (analyzer/pipeline fills it through builder.go):
 //
-//	DIR/.lock                       flock(2) held by a writer (cordon analyze)
+//	DIR/.lock                       flock(2) held for moments by a writer reserving or
+//	                                publishing a bundle (lock.go)
+//	DIR/bundles/<dir>.lock          flock(2) of the one writer building that bundle
+//	DIR/bundles/<dir>.tmp-RANDOM/   a bundle being built (never read)
 //	DIR/bundles/<dir>/bundle.json   CaseBundle: verification, trust, custody, entries
 //	DIR/bundles/<dir>/events.jsonl.zst  every event of the bundle as ECS JSON, one a
 //	                                line, sorted by time; independent zstd frames
@@ -33,6 +36,8 @@ package casestore
 //	DIR/bundles/<dir>/index.bleve/  the Bleve index; a document's id is the event's
 //	                                number in events.jsonl.zst
 //	DIR/bundles/<dir>/warnings.jsonl  the parsers' warnings (bad records, with offsets)
+//	DIR/investigation.json          the investigation of the whole case, and
+//	DIR/investigations/hosts-….json those of host sets (analyzer/investigation)
 //
 // <dir> is "b-" and the first 16 hex digits of the bundle file's SHA-256: the
 // evidence id inside a bundle is attacker-controlled and never becomes a path.

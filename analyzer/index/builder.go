@@ -6,7 +6,7 @@ package index
 // builder.go builds and opens the Bleve index of one bundle.
 //
 // The index is written once, then only read. It is built as a normal
-// (scorch) index fed by indexWorkers goroutines, each analyzing and
+// (scorch) index fed by worker goroutines, each analyzing and
 // building the segment of its own batch of indexBatch documents: scorch
 // takes concurrent batches, so segment building, the part that costs, uses
 // every core (Bleve's offline Builder does the same work on one). Its
@@ -33,8 +33,9 @@ const (
 	indexBatch = 1000
 )
 
-// indexWorkers is how many batches are built at once.
-var indexWorkers = max(2, runtime.GOMAXPROCS(0))
+// DefaultWorkers is how many batches one builder builds at once, when it
+// has the machine to itself.
+func DefaultWorkers() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 type indexDoc struct {
 	n  int64
@@ -55,8 +56,12 @@ type Builder struct {
 	err       error
 }
 
-// NewBuilder creates the index at path.
-func NewBuilder(path string) (*Builder, error) {
+// NewBuilder creates the index at path, built by workers goroutines (0:
+// DefaultWorkers; several builders running at once share the cores).
+func NewBuilder(path string, workers int) (*Builder, error) {
+	if workers <= 0 {
+		workers = DefaultWorkers()
+	}
 	m, err := newEventMapping()
 	if err != nil {
 		return nil, fmt.Errorf("index mapping: %w", err)
@@ -77,8 +82,8 @@ func NewBuilder(path string) (*Builder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating index: %w", err)
 	}
-	b := &Builder{idx: idx, work: make(chan []indexDoc, indexWorkers)}
-	for i := 0; i < indexWorkers; i++ {
+	b := &Builder{idx: idx, work: make(chan []indexDoc, workers)}
+	for i := 0; i < workers; i++ {
 		b.wg.Add(1)
 		go b.worker()
 	}

@@ -22,8 +22,23 @@ type Selection struct {
 	Query string
 	// Host is host.name, exactly; "" for every host.
 	Host string
+	// Hosts, when set, selects the events of any of these hosts (host.name,
+	// exactly), and of Host.
+	Hosts []string
 	// From and To bound @timestamp, inclusive; a zero time is no bound.
 	From, To time.Time
+}
+
+// HostNames returns Host and Hosts together, sorted, without repeats; nil
+// when the selection is of every host.
+func (q Selection) HostNames() []string {
+	var out []string
+	if q.Host != "" {
+		out = append(out, q.Host)
+	}
+	out = append(out, q.Hosts...)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Compile turns q into one Bleve query (a conjunction of its parts). The
@@ -38,10 +53,18 @@ func Compile(q Selection, withTime bool) (query.Query, error) {
 		}
 		parts = append(parts, p)
 	}
-	if q.Host != "" {
-		t := bleve.NewTermQuery(q.Host)
-		t.SetField("host.name")
-		parts = append(parts, t)
+	if hosts := q.HostNames(); len(hosts) > 0 {
+		var hq []query.Query
+		for _, h := range hosts {
+			t := bleve.NewTermQuery(h)
+			t.SetField("host.name")
+			hq = append(hq, t)
+		}
+		if len(hq) == 1 {
+			parts = append(parts, hq[0])
+		} else {
+			parts = append(parts, bleve.NewDisjunctionQuery(hq...))
+		}
 	}
 	if withTime && (!q.From.IsZero() || !q.To.IsZero()) {
 		incl := true

@@ -1,35 +1,53 @@
 // Package investigation is what the rules and the correlation make of a
-// case: it reads every event of the case once, in time order, through the
-// rule engine (analyzer/findings) and the correlator (analyzer/correlate),
-// and returns the findings and the attack threads.
+// case, or of some of its hosts: it reads their events once, in time
+// order, through the rule engine (analyzer/findings), the correlator
+// (analyzer/correlate) and the fleet observer (analyzer/fleet), and
+// returns the findings, the attack threads and what the attacker left on
+// several hosts.
 package investigation
 
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/fleet"
 	"github.com/cordon-forensics/cordon/analyzer/sigma"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
-// Investigation is what the rules and the correlation make of a case: the
-// findings, the attack threads rebuilt from joins across sources, and the
+// Investigation is what the rules and the correlation make of a case, or
+// of some of its hosts: the findings, the attack threads rebuilt from joins
+// across sources, the values an attacker left on several hosts, and the
 // bundles with their custody.
 type Investigation struct {
 	Findings []findings.Finding
 	Chain    correlate.Result
-	Bundles  []casestore.CaseBundle
-	Events   int64
+	// Fleet are the attacker's values seen on several hosts (their
+	// findings are among Findings, CORDON-FLEET-…).
+	Fleet []fleet.Spread
+	// Hosts are the hosts investigated (host.name); nil for the whole case.
+	Hosts []string
+	// Bundles are the case's bundles (for some hosts: those of these hosts,
+	// and those whose events were read).
+	Bundles []casestore.CaseBundle
+	Events  int64
 	// Unverified is true when a bundle of the case was analyzed with --force.
 	Unverified bool
 }
 
+// maxFleetAddresses bounds the attacker addresses searched for across the
+// hosts (the threads' first, most significant first).
+const maxFleetAddresses = 64
+
 // Investigate reads every event of the case once, in time order, through
-// the rule engine and the correlator, then builds the attack threads.
+// the rule engine, the correlator and the fleet observer, then builds the
+// attack threads and follows their attacker addresses across the hosts.
 func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) (*Investigation, error) {
 	return InvestigateWith(ctx, c, RuleSet{Rules: rules})
 }
@@ -40,26 +58,132 @@ func Investigate(ctx context.Context, c *casestore.Case, rules []findings.Rule) 
 // the attack chain: rules written for any host would start threads of
 // their own.
 func InvestigateWith(ctx context.Context, c *casestore.Case, rs RuleSet) (*Investigation, error) {
-	var events int64
-	eng := findings.NewEngine(rs.Rules)
-	cor := correlate.New()
-	var sig *sigma.Engine
-	if rs.Sigma != nil {
-		sig = sigma.NewEngine(rs.Sigma)
+	return InvestigateHosts(ctx, c, rs, nil)
+}
+
+// InvestigateHosts is InvestigateWith over the events of some hosts only
+// (host.name; nil or empty: every host).
+func InvestigateHosts(ctx context.Context, c *casestore.Case, rs RuleSet, hosts []string) (*Investigation, error) {
+	invs, err := investigateMany(ctx, c, rs, [][]string{hosts})
+	if err != nil {
+		return nil, err
 	}
-	err := c.Events(ctx, casestore.Query{}, func(ev timeline.Event) error {
-		events++
-		eng.Add(ev)
-		cor.Add(ev)
-		if sig != nil {
-			sig.Add(&ev)
+	return invs[0], nil
+}
+
+// scope is one investigation of investigateMany in the making.
+type scope struct {
+	hosts map[string]bool // nil: every host
+	eng   *findings.Engine
+	cor   *correlate.Correlator
+	obs   *fleet.Observer // nil for a single host
+	sig   *sigma.Engine   // nil without Sigma rules
+	seen  map[string]bool // evidence ids of the bundles read
+	n     int64
+}
+
+// maxScopesPerPass bounds the investigations made in one reading of the
+// events: each holds its own rule engine and correlator, whose memory
+// grows with the events they keep.
+const maxScopesPerPass = 2
+
+// investigateMany makes one investigation per host set (nil: the whole
+// case), maxScopesPerPass of them per reading of the case's events.
+func investigateMany(ctx context.Context, c *casestore.Case, rs RuleSet, sets [][]string) ([]*Investigation, error) {
+	var out []*Investigation
+	for i := 0; i < len(sets); i += maxScopesPerPass {
+		invs, err := investigatePass(ctx, c, rs, sets[i:min(i+maxScopesPerPass, len(sets))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, invs...)
+	}
+	return out, nil
+}
+
+// investigatePass makes one investigation per host set in one reading of
+// the case's events.
+func investigatePass(ctx context.Context, c *casestore.Case, rs RuleSet, sets [][]string) ([]*Investigation, error) {
+	offsets := clockOffsets(c)
+	scopes := make([]*scope, len(sets))
+	var union []string
+	all := false
+	for i, hs := range sets {
+		hs = normHosts(hs)
+		sets[i] = hs
+		sc := &scope{eng: findings.NewEngine(rs.Rules), cor: correlate.New(), seen: map[string]bool{}}
+		if rs.Sigma != nil {
+			sc.sig = sigma.NewEngine(rs.Sigma)
+		}
+		if hs == nil {
+			all = true
+		} else {
+			sc.hosts = map[string]bool{}
+			for _, h := range hs {
+				sc.hosts[h] = true
+			}
+			union = append(union, hs...)
+		}
+		if hs == nil || len(hs) > 1 {
+			sc.obs = fleet.NewObserver(fleet.HostOf, offsets)
+		}
+		scopes[i] = sc
+	}
+	// The events of some hosts are found through the indexes; when they
+	// are most of the case, reading it whole is faster (the scopes filter
+	// by host anyway).
+	q := casestore.Query{}
+	if !all {
+		in := map[string]bool{}
+		for _, h := range union {
+			in[h] = true
+		}
+		n := 0
+		for _, b := range c.Bundles() {
+			if in[b.Host()] {
+				n++
+			}
+		}
+		if 2*n <= len(c.Bundles()) {
+			q.Hosts = normHosts(union)
+		}
+	}
+	err := c.Events(ctx, q, func(ev timeline.Event) error {
+		h := fleet.HostOf(&ev)
+		for _, sc := range scopes {
+			if sc.hosts != nil && !sc.hosts[h] {
+				continue
+			}
+			sc.n++
+			sc.seen[ev.Cordon.Provenance.Bundle] = true
+			sc.eng.Add(ev)
+			sc.cor.Add(ev)
+			if sc.obs != nil {
+				sc.obs.Add(&ev)
+			}
+			if sc.sig != nil {
+				sc.sig.Add(&ev)
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reading the case's events: %w", err)
 	}
-	inv := newInvestigation(c, eng.Findings(), correlate.Result{}, events)
+	out := make([]*Investigation, len(scopes))
+	for i, sc := range scopes {
+		inv, err := sc.finish(ctx, c, rs, sets[i])
+		if err != nil {
+			return nil, err
+		}
+		out[i] = inv
+	}
+	return out, nil
+}
+
+// finish builds the findings, the threads and the fleet of one scope.
+func (sc *scope) finish(ctx context.Context, c *casestore.Case, rs RuleSet, hosts []string) (*Investigation, error) {
+	inv := newInvestigation(c, hosts, sc.seen, sc.eng.Findings(), correlate.Result{}, nil, sc.n)
 	// Every evidence reference carries the hash of the signed entry it was read from.
 	hashes := map[string]string{}
 	for _, b := range inv.Bundles {
@@ -84,10 +208,18 @@ func InvestigateWith(ctx context.Context, c *casestore.Case, rs RuleSet) (*Inves
 			agg[r.ID] = true
 		}
 	}
-	inv.Chain = cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
+	inv.Chain = sc.cor.Build(inv.Findings, correlate.Options{Aggregate: agg})
 	inv.Findings = append(inv.Findings, correlationFindings(inv.Chain)...)
-	if sig != nil {
-		sf := sig.Findings()
+	if sc.obs != nil {
+		attackers, err := sc.followAttackers(ctx, c, inv)
+		if err != nil {
+			return nil, err
+		}
+		inv.Fleet = sc.obs.Spreads(attackers)
+		inv.Findings = append(inv.Findings, fleet.Findings(inv.Fleet)...)
+	}
+	if sc.sig != nil {
+		sf := sc.sig.Findings()
 		withHashes(sf)
 		inv.Findings = append(inv.Findings, sf...)
 	}
@@ -95,15 +227,98 @@ func InvestigateWith(ctx context.Context, c *casestore.Case, rs RuleSet) (*Inves
 	return inv, nil
 }
 
-// newInvestigation is the investigation of c with these results.
-func newInvestigation(c *casestore.Case, fs []findings.Finding, chain correlate.Result, events int64) *Investigation {
-	inv := &Investigation{Findings: fs, Chain: chain, Bundles: c.Bundles(), Events: events}
+// followAttackers searches the scope's hosts for every event naming an
+// address the threads name as the attacker's, and returns those addresses
+// with what named them.
+func (sc *scope) followAttackers(ctx context.Context, c *casestore.Case, inv *Investigation) (map[string]string, error) {
+	hostOf := map[string]string{}
+	for _, b := range c.Bundles() {
+		hostOf[b.EvidenceID] = b.Host()
+	}
+	attackers := map[string]string{}
+	var order []string
+	for _, t := range inv.Chain.Threads {
+		for _, a := range t.Attackers {
+			if _, ok := attackers[a]; ok || len(order) >= maxFleetAddresses {
+				continue
+			}
+			attackers[a] = fmt.Sprintf("an address the correlation tied to the attack on %s: %s", hostOf[t.Bundle], t.Title)
+			order = append(order, a)
+		}
+	}
+	var hosts []string
+	for h := range sc.hosts {
+		hosts = append(hosts, h)
+	}
+	for _, a := range order {
+		qs := fleet.AddrQuery(a)
+		if qs == "" {
+			continue
+		}
+		err := c.Events(ctx, casestore.Query{Query: qs, Hosts: normHosts(hosts)}, func(ev timeline.Event) error {
+			sc.obs.AddAddress(&ev, a)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("following %s across the hosts: %w", a, err)
+		}
+	}
+	return attackers, nil
+}
+
+// newInvestigation is the investigation of c (of hosts, nil for all) with
+// these results; seen are the evidence ids of the bundles whose events
+// were read.
+func newInvestigation(c *casestore.Case, hosts []string, seen map[string]bool, fs []findings.Finding, chain correlate.Result, spreads []fleet.Spread, events int64) *Investigation {
+	inv := &Investigation{Findings: fs, Chain: chain, Fleet: spreads, Hosts: hosts, Events: events}
+	in := map[string]bool{}
+	for _, h := range hosts {
+		in[h] = true
+	}
+	for _, b := range c.Bundles() {
+		if hosts == nil || in[b.Host()] || seen[b.EvidenceID] {
+			inv.Bundles = append(inv.Bundles, b)
+		}
+	}
 	for _, b := range inv.Bundles {
 		if b.Unverified {
 			inv.Unverified = true
 		}
 	}
 	return inv
+}
+
+// normHosts sorts host names and drops repeats and empty ones; nil when none is left.
+func normHosts(hs []string) []string {
+	var out []string
+	for _, h := range hs {
+		if h != "" {
+			out = append(out, h)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// clockOffsets are the hosts' clock offsets measured at collection (the
+// latest collection's, for a host collected more than once).
+func clockOffsets(c *casestore.Case) map[string]float64 {
+	out := map[string]float64{}
+	latest := map[string]time.Time{}
+	for _, b := range c.Bundles() {
+		cu := b.Custody.Host
+		if cu.ClockOffsetSeconds == nil || b.Host() == "" {
+			continue
+		}
+		if t, ok := latest[b.Host()]; !ok || cu.ClockStart.After(t) {
+			latest[b.Host()] = cu.ClockStart
+			out[b.Host()] = *cu.ClockOffsetSeconds
+		}
+	}
+	return out
 }
 
 // Findings the correlation makes, that no rule over single events can:
@@ -165,5 +380,5 @@ func (inv *Investigation) String() string {
 	for _, f := range inv.Findings {
 		ids = append(ids, f.RuleID)
 	}
-	return fmt.Sprintf("%d events, %d findings (%s), %d threads", inv.Events, len(inv.Findings), strings.Join(ids, " "), len(inv.Chain.Threads))
+	return fmt.Sprintf("%d events, %d findings (%s), %d threads, %d values on several hosts", inv.Events, len(inv.Findings), strings.Join(ids, " "), len(inv.Chain.Threads), len(inv.Fleet))
 }

@@ -13,6 +13,9 @@
 //     joins them. Bad records are warnings; a parser that fails or panics
 //     on an entry is noted and the analysis goes on.
 //  3. Sort, store, index and publish: casestore.Builder.
+//
+// AnalyzeBundles (run.go) analyzes many bundles at once into one case,
+// sharing the memory and the cores out among them.
 package pipeline
 
 import (
@@ -56,8 +59,13 @@ type Options struct {
 	Analyzer string
 	// Progress, when set, is told how far each phase is.
 	Progress func(Progress)
-	// SortMemory bounds the event JSON held in memory while sorting (0: 128 MiB).
+	// SortMemory bounds the event JSON held in memory while sorting (0: 128
+	// MiB). For AnalyzeBundles, it is the total of the bundles analyzed at
+	// once.
 	SortMemory int
+	// IndexWorkers is how many index segments are built at once (0: one per
+	// core). For AnalyzeBundles, the total of the bundles analyzed at once.
+	IndexWorkers int
 	// Settings are handed to every parser (timeline.Origin.Settings), e.g.
 	// parsers.SettingPGLogLinePrefix.
 	Settings map[string]string
@@ -65,6 +73,7 @@ type Options struct {
 
 // Phases of an analysis, for Progress.
 const (
+	PhaseHash   = "hash"   // bytes of the bundle file (AnalyzeBundles: is it in the case already?)
 	PhaseVerify = "verify" // bytes of the bundle file
 	PhaseParse  = "parse"  // bytes of the bundle file
 	PhaseIndex  = "index"  // events
@@ -80,16 +89,19 @@ type Progress struct {
 // case in caseDir (created if needed). It returns the bundle's record; a
 // bundle that is not intact is ErrRefused unless o.Force. Cancelled, it
 // returns an error wrapping ctx.Err() and leaves the case as it was.
+// Several AnalyzeBundle may add bundles to one case at once, in one process
+// or several (casestore's lock.go).
 func AnalyzeBundle(ctx context.Context, caseDir, path string, o Options) (*casestore.CaseBundle, error) {
+	return analyzeBundle(ctx, caseDir, path, o, "", nil)
+}
+
+// analyzeBundle is AnalyzeBundle; fileSHA256, when set, is what the file
+// hashed to a moment ago (verification must find the same), and slots,
+// when set, bounds the parsers running at once across bundles.
+func analyzeBundle(ctx context.Context, caseDir, path string, o Options, fileSHA256 string, slots *parserSlots) (*casestore.CaseBundle, error) {
 	if o.Verify.OnEntry != nil || o.Verify.OnControl != nil || o.Verify.WantEntry != nil {
 		return nil, errors.New("AnalyzeBundle: VerifyOptions.OnEntry, WantEntry and OnControl must be nil")
 	}
-	unlock, err := casestore.Lock(caseDir)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -118,7 +130,10 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o Options) (*cases
 		return nil, fmt.Errorf("%w: the bundle is %s (%d problems; cordon verify lists them); --force analyzes it anyway, every event marked unverified",
 			ErrRefused, rep.Status, len(rep.Problems))
 	}
-	b, err := casestore.Begin(caseDir, rep.BundleSHA256, o.SortMemory)
+	if fileSHA256 != "" && rep.BundleSHA256 != fileSHA256 {
+		return nil, fmt.Errorf("%s changed while it was read (SHA-256 %s, then %s)", path, fileSHA256, rep.BundleSHA256)
+	}
+	b, err := casestore.Begin(ctx, caseDir, rep.BundleSHA256, casestore.BuildOptions{SortMemory: o.SortMemory, IndexWorkers: o.IndexWorkers})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -134,7 +149,7 @@ func AnalyzeBundle(ctx context.Context, caseDir, path string, o Options) (*cases
 	if rep.Manifest != nil {
 		meta.Custody = rep.Manifest.Custody
 	}
-	a := &analysisRun{meta: meta, rep: rep, out: b}
+	a := &analysisRun{meta: meta, rep: rep, out: b, slots: slots}
 	o.Settings = a.settings(o.Settings, &confs)
 	a.users = confs.users(rep.Verified)
 	a.zone = confs.hostZone(rep, meta.Custody.Host.TimeZone)
@@ -166,6 +181,7 @@ type analysisRun struct {
 	rep   *bundle.Report
 	out   *casestore.Builder
 	users map[uint32]string // from the bundle's signed /etc/passwd
+	slots *parserSlots      // shared with the other bundles of the run (nil: none)
 	zone  hostzone.Zone     // the host's time zone, from its signed files
 
 	mu sync.Mutex // guards meta's lists: parsers of one entry run concurrently
@@ -274,7 +290,12 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o Options) error {
 		if se.Record.Original != nil {
 			origin.ModTime, origin.Birth = se.Record.Original.Mtime, se.Record.Original.Btime
 		}
+		release, err := a.slots.acquire(ctx, len(ps))
+		if err != nil {
+			return fmt.Errorf("%w: %w", bundle.ErrReader, err)
+		}
 		errs := a.runParsers(uint32(se.Index), ps, rd, origin)
+		release()
 		for i, perr := range errs {
 			if perr != nil {
 				meta.ParseErrors = append(meta.ParseErrors, fmt.Sprintf("%s: %s: %v", ps[i].Name, se.Name, perr))

@@ -126,6 +126,7 @@ Every statement cites the signed bundle entry it rests on as <code>entry:line</c
 {{else}}<p>No findings.</p>{{end}}
 {{template "sigma" .}}
 {{with .R.Attestation}}{{template "attestation" .}}{{end}}
+{{with .R.Fleet}}{{template "fleet" .}}{{end}}
 {{with .R.Links}}<h2 id="joins">Joins between sources</h2><table><colgroup><col class="kind"><col></colgroup><thead><tr><th>kind</th><th>what, and where it is written</th></tr></thead><tbody>
 {{range .}}{{$sec := section .Evidence}}<tr><td>{{.Kind}}</td><td>{{.Text}}<div class="cites">{{range .Evidence}}{{template "cite" ($.C.Cite $sec .)}}{{end}}</div></td></tr>
 {{end}}</tbody></table>{{end}}

@@ -156,6 +156,7 @@ func Markdown(w io.Writer, r Report) error {
 	}
 	sigmaMarkdown(&b, r)
 	attestationMarkdown(&b, r.Attestation, e)
+	fleetMarkdown(&b, r.Fleet, e)
 	p("\n## Chain of custody\n")
 	for _, bu := range r.Bundles {
 		p("\n### Bundle %s\n\n| | |\n|---|---|\n", e(bu.EvidenceID))

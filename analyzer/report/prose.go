@@ -157,6 +157,7 @@ func summaryLines(r Report) []summaryLine {
 	if len(s.Attackers) > 0 {
 		add("Outside addresses", strings.Join(s.Attackers, ", ")+".")
 	}
+	out = append(out, fleetSummary(r.Fleet)...)
 	if len(s.Recovered) > 0 {
 		var parts []string
 		var refs []Ref

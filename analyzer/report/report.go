@@ -23,6 +23,7 @@ import (
 
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/fleet"
 	"github.com/cordon-forensics/cordon/formats/bundle"
 )
 
@@ -98,6 +99,8 @@ type Report struct {
 	// SigmaNotes say what of those rules did not load or cannot match.
 	Sigma      []findings.Finding `json:"sigma_findings,omitempty"`
 	SigmaNotes []string           `json:"sigma_notes,omitempty"`
+	// Fleet are the attacker's values seen on several hosts (fleet.go).
+	Fleet []fleet.Spread `json:"fleet,omitempty"`
 }
 
 // Summary is what an incident lead reads first, as facts: the sentences

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,7 +26,7 @@ func init() {
 const analyzeHelp = `cordon analyze: verify bundles and add their events to a case
 
 Usage:
-  cordon analyze BUNDLE... --case DIR [--force] [--pubkey KEY|FILE] [--identity F]
+  cordon analyze BUNDLE... --case DIR [--jobs N] [--force] [--pubkey KEY|FILE] [--identity F]
   cordon analyze ARCHIVE... --case DIR [--import-key KEY]
 
 A UAC or Cat-Scale archive (.tar.gz) given instead of a bundle is imported
@@ -40,8 +39,11 @@ marks every one of its events unverified. The entries are then read again,
 checked against their signed hashes, parsed into timeline events, sorted by
 time, stored (DIR/bundles/b-…/events.jsonl.zst) and indexed with Bleve (one
 index per bundle; search and timeline read them together). A case may hold
-several bundles: several hosts, or one host collected twice. A bundle
-already in the case (same SHA-256) is skipped.
+many bundles: many hosts, or one host collected twice. --jobs bundles are
+analyzed at once (default: one per core), sharing --sort-memory and the
+cores among them; each appears in the case as soon as it is done, so a
+case grows run after run. A bundle already in the case (same SHA-256),
+or given twice, is skipped after a fast hash, before verification.
 
 PostgreSQL logs in the stderr format are read with the log_line_prefix
 that the collected postgresql.conf (or postgresql.auto.conf) sets, when
@@ -58,6 +60,7 @@ it for; findings and report given the same read it back).
 
 Examples:
   cordon analyze web01.cordon db01.cordon --case IR-031
+  cordon analyze fleet/*.cordon --case IR-031 --jobs 4
   cordon analyze web01.cordon --case IR-031 --pubkey responder.pub
   cordon analyze web01.cordon --case IR-031 --sigma ~/sigma/rules/linux
   cordon search --case IR-031 '+process.executable:"/tmp/mysql" +event.action:process-started'
@@ -65,7 +68,7 @@ Examples:
 
 Exit codes: 0 every bundle analyzed (or already in the case), 1 a bundle
 was refused or could not be analyzed (the others were), 2 usage error,
-130 interrupted (the bundle being analyzed is not added; the others are).
+130 interrupted (the bundles being analyzed are not added; those done are).
 `
 
 type analyzeOptions struct {
@@ -95,39 +98,42 @@ func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) erro
 	if err != nil {
 		return err
 	}
+	po, err := o.analysis.options(nil)
+	if err != nil {
+		return err
+	}
 	var failed error
 	var events, warnings int64
 	done := 0
-	for _, path := range args {
-		bar := newProgress(std.err, path)
-		po, err := o.analysis.options(bar.update)
-		if err != nil {
-			return err
-		}
-		start := time.Now()
-		b, err := pipeline.AnalyzeBundle(ctx, o.caseDir.dir, path, po)
-		bar.finish()
+	report := func(r pipeline.Result) {
 		switch {
-		case ctx.Err() != nil:
-			return fmt.Errorf("%s: %w", path, ctx.Err())
-		case errors.Is(err, pipeline.ErrAlreadyInCase):
-			fmt.Fprintf(std.err, "cordon analyze: %s\n", safeterm.Escape(err.Error()))
-			continue
-		case err != nil:
-			fmt.Fprintf(std.err, "cordon analyze: %s: %s\n", safeterm.Escape(path), safeterm.Escape(err.Error()))
+		case r.Skipped != "":
+			fmt.Fprintf(std.err, "cordon analyze: %s: skipped: %s\n", safeterm.Escape(r.Path), safeterm.Escape(r.Skipped))
+		case r.Err != nil:
+			fmt.Fprintf(std.err, "cordon analyze: %s: %s\n", safeterm.Escape(r.Path), safeterm.Escape(r.Err.Error()))
 			failed = withCode(exitFailed, nil)
-			continue
+		case r.Bundle != nil:
+			done++
+			events += r.Bundle.Events
+			warnings += r.Bundle.Warnings
+			printBundleSummary(std.out, r.Bundle, r.Took)
 		}
-		done++
-		events += b.Events
-		warnings += b.Warnings
-		printBundleSummary(std.out, b, time.Since(start))
 	}
-	fmt.Fprintf(std.out, "case %s: %d bundles analyzed now, %d events, %d parser warnings (cordon warnings --case lists them)\n",
-		safeterm.Escape(o.caseDir.dir), done, events, warnings)
+	start := time.Now()
+	results, err := o.analysis.analyzeAll(ctx, std, o.caseDir.dir, args, po, report)
+	if err != nil {
+		return err
+	}
+	if len(results) > 1 {
+		fmt.Fprintf(std.out, "case %s: %d bundles analyzed now in %s, %d events, %d parser warnings (cordon warnings --case lists them)\n",
+			safeterm.Escape(o.caseDir.dir), done, time.Since(start).Round(time.Millisecond), events, warnings)
+	} else {
+		fmt.Fprintf(std.out, "case %s: %d bundles analyzed now, %d events, %d parser warnings (cordon warnings --case lists them)\n",
+			safeterm.Escape(o.caseDir.dir), done, events, warnings)
+	}
 	if done > 0 {
-		// The rules and the correlation run once now, so that findings and
-		// report read their result.
+		// The rules and the correlation run once now, over the whole case,
+		// so that findings and report read their result.
 		c, err := casestore.Open(o.caseDir.dir)
 		if err != nil {
 			return err
@@ -144,10 +150,68 @@ func (o *analyzeOptions) run(ctx context.Context, std stdio, args []string) erro
 				sig++
 			}
 		}
-		fmt.Fprintf(std.out, "investigated: %d findings (%d of Sigma rules), %d attack threads, over %d events in %s (cordon findings --case shows them)\n",
-			len(inv.Findings), sig, len(inv.Chain.Threads), inv.Events, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(std.out, "investigated: %d findings (%d of Sigma rules), %d attack threads, %d values on several hosts, over %d events in %s (cordon findings --case shows them)\n",
+			len(inv.Findings), sig, len(inv.Chain.Threads), len(inv.Fleet), inv.Events, time.Since(start).Round(time.Millisecond))
 	}
 	return failed
+}
+
+// analyzeAll analyzes the bundles at paths into caseDir, --jobs at a
+// time, with a progress bar on a terminal, and tells report what became of
+// each, in the order of paths, as soon as it and those before it are
+// known. Interrupted, it reports those done and returns the interruption.
+func (o *analysisOptions) analyzeAll(ctx context.Context, std stdio, caseDir string, paths []string, po pipeline.Options, report func(pipeline.Result)) ([]pipeline.Result, error) {
+	run := pipeline.Run{Jobs: o.jobs}
+	var bar *progress
+	var bars *bundlesProgress
+	if len(paths) == 1 || o.jobs == 1 {
+		// One at a time: one bar per bundle, phase by phase.
+		cur := -1
+		run.Progress = func(i int, p pipeline.Progress) {
+			if i != cur {
+				if bar != nil {
+					bar.finish()
+				}
+				cur, bar = i, newProgress(std.err, paths[i])
+			}
+			bar.update(p)
+		}
+	} else {
+		bars = newBundlesProgress(std.err, len(paths))
+	}
+	printed := 0
+	known := make([]bool, len(paths))
+	var results []pipeline.Result
+	flush := func() {
+		for printed < len(paths) && known[printed] {
+			report(results[printed])
+			printed++
+		}
+	}
+	pending := map[int]pipeline.Result{}
+	run.Done = func(i int, r pipeline.Result) {
+		if bar != nil {
+			bar.finish()
+		}
+		bars.add()
+		pending[i] = r
+		known[i] = true
+		for printed < len(paths) && known[printed] {
+			report(pending[printed])
+			delete(pending, printed)
+			printed++
+		}
+	}
+	results, err := pipeline.AnalyzeBundles(ctx, caseDir, paths, po, run)
+	if bar != nil {
+		bar.finish()
+	}
+	bars.finish()
+	flush()
+	if err != nil {
+		return results, err
+	}
+	return results, nil
 }
 
 func printBundleSummary(w io.Writer, b *casestore.CaseBundle, took time.Duration) {
@@ -173,6 +237,36 @@ func printBundleSummary(w io.Writer, b *casestore.CaseBundle, took time.Duration
 	}
 	for _, e := range b.ParseErrors {
 		fmt.Fprintf(w, "  not parsed: %s\n", safeterm.Escape(e))
+	}
+}
+
+// bundlesProgress counts the bundles done on a terminal, when several are
+// analyzed at once.
+type bundlesProgress struct {
+	bar *progressbar.ProgressBar
+}
+
+func newBundlesProgress(w io.Writer, n int) *bundlesProgress {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &bundlesProgress{bar: progressbar.NewOptions(n, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription("analyzing"), progressbar.OptionShowCount(),
+		progressbar.OptionSetItsString("bundles"), progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))}
+}
+
+func (p *bundlesProgress) add() {
+	if p != nil {
+		_ = p.bar.Add(1)
+	}
+}
+
+func (p *bundlesProgress) finish() {
+	if p != nil {
+		_ = p.bar.Finish()
+		_ = p.bar.Clear()
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
 	"github.com/cordon-forensics/cordon/analyzer/correlate"
 	"github.com/cordon-forensics/cordon/analyzer/findings"
+	"github.com/cordon-forensics/cordon/analyzer/fleet"
 	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/analyzer/report"
@@ -32,8 +32,8 @@ func init() {
 const findingsHelp = `cordon findings: run the detection rules and the correlation over a case
 
 Usage:
-  cordon findings --case DIR [--rules DIR] [--format text|json]
-  cordon findings BUNDLE... [--case DIR] [--pubkey KEY|FILE] [--identity F] [--force] [--format text|json]
+  cordon findings --case DIR [--host H]... [--rules DIR] [--format text|json]
+  cordon findings BUNDLE... [--case DIR] [--jobs N] [--pubkey KEY|FILE] [--identity F] [--force] [--format text|json]
 
 With --case alone, the case made by cordon analyze is read, and the
 result cordon analyze kept (the rules are not run again unless the case's
@@ -51,8 +51,18 @@ once on standard error (cordon sigma check DIR says it in full).
 Then the attack chain is rebuilt from joins across sources and printed
 after the findings, its first anomalous event marked.
 
+Across hosts, the same attacker address, mining wallet or pool, recovered
+executable (SHA-256), suspicious command line or SSH key seen on several
+hosts is one finding (CORDON-FLEET-…) naming every host, with its first
+and last sighting, in the order the hosts were reached.
+
+--host narrows the judgement to the events of some hosts (host.name,
+repeatable): it is computed for them alone (and kept in the case for next
+time), so a rule that counts or a thread sees nothing of the other hosts.
+
 Examples:
   cordon findings --case IR-031
+  cordon findings --case IR-031 --host agent07 --host agent12
   cordon findings web01.cordon
   cordon findings uac-web01-linux-20261201144410.tar.gz --import-key analyst-import.key
   cordon findings --case IR-031 --rules ./my-rules --format json
@@ -65,7 +75,7 @@ could not be analyzed, 2 usage error, 130 interrupted.
 const reportHelp = `cordon report: write the attack chain, findings and chain of custody
 
 Usage:
-  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME] [--generated-at TIME|now]
+  cordon report --case DIR -o report.html [--format html|md|json] [--title NAME] [--generated-at TIME|now] [--host H]...
   cordon report BUNDLE... [--case DIR] -o report.html [--pubkey KEY|FILE] [--force]
 
 One self-contained HTML file (no external fetches, strict
@@ -74,7 +84,10 @@ JSON: a summary, the attack chain with its first anomalous event, a
 timeline picture, the process tree around the suspect processes, the
 findings with their evidence, the findings of --sigma rules in a section
 of their own with each rule's author, and the chain of custody with every
-entry's hash. The format follows the file name (.html, .md, .json) unless --format.
+entry's hash; for a case of several hosts, what the attacker left on
+several of them and the order they were reached. --host narrows it to
+some hosts, as for cordon findings. The format follows the file name
+(.html, .md, .json) unless --format.
 The file appears whole or not at all, and is never overwritten. The report
 is dated by its evidence (the end of the latest collection), so the same
 case gives the same bytes; --generated-at now (or SOURCE_DATE_EPOCH) adds
@@ -108,12 +121,14 @@ type judgeOptions struct {
 	caseDir  caseOptions
 	analysis analysisOptions
 	rules    ruleOptions
+	hosts    hostOptions
 }
 
 func (o *judgeOptions) addFlags(fs *pflag.FlagSet) {
 	o.caseDir.addFlags(fs, "the case directory (cordon analyze --case); with BUNDLE paths, they are added to it")
 	o.analysis.addFlags(fs)
 	o.rules.addFlags(fs)
+	o.hosts.addFlags(fs)
 }
 
 // investigate analyzes the bundles given (into the case, or a temporary
@@ -145,17 +160,17 @@ func (o *judgeOptions) investigate(ctx context.Context, std stdio, paths []strin
 		if err != nil {
 			return nil, err
 		}
-		for _, p := range paths {
-			_, err := pipeline.AnalyzeBundle(ctx, caseDir, p, po)
-			switch {
-			case ctx.Err() != nil:
-				return nil, fmt.Errorf("%s: %w", p, ctx.Err())
-			case errors.Is(err, pipeline.ErrAlreadyInCase):
-			case errors.Is(err, pipeline.ErrRefused):
-				return nil, withCode(exitFailed, fmt.Errorf("%s: %w", p, err))
-			case err != nil:
-				return nil, withCode(exitFailed, fmt.Errorf("%s: %w", p, err))
+		var failed error
+		_, err = o.analysis.analyzeAll(ctx, stdio{out: io.Discard, err: io.Discard}, caseDir, paths, po, func(r pipeline.Result) {
+			if r.Err != nil && failed == nil {
+				failed = withCode(exitFailed, fmt.Errorf("%s: %w", r.Path, r.Err))
 			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		if failed != nil {
+			return nil, failed
 		}
 	}
 	c, err := casestore.Open(caseDir)
@@ -163,11 +178,21 @@ func (o *judgeOptions) investigate(ctx context.Context, std stdio, paths []strin
 		return nil, withCode(exitUsage, err)
 	}
 	defer c.Close()
-	inv, _, err := investigation.Get(ctx, c, rs)
+	for _, h := range o.hosts.hosts {
+		if n, err := c.Count(ctx, casestore.Query{Host: h}); err != nil {
+			return nil, err
+		} else if n == 0 {
+			return nil, usageErrorf("--host %q: no event of the case has this host.name (cordon hosts --case lists the hosts)", h)
+		}
+	}
+	inv, _, err := investigation.GetHosts(ctx, c, rs, o.hosts.hosts)
 	if err != nil {
 		return nil, err
 	}
 	a := &analysis{inv: inv, sigmaNotes: sigmaNotes}
+	if inv.Hosts != nil {
+		a.notes = append(a.notes, fmt.Sprintf("only the events of %s: %d events of %d bundles", strings.Join(inv.Hosts, ", "), inv.Events, len(inv.Bundles)))
+	}
 	for _, b := range inv.Bundles {
 		if b.Unverified {
 			a.unverified = append(a.unverified, fmt.Sprintf("UNVERIFIED: %s was %s and analyzed with --force; what rests on it is not covered by a signature", b.Path, b.Verification))
@@ -226,9 +251,11 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(struct {
+			Hosts    []string           `json:"hosts,omitempty"`
 			Findings []findings.Finding `json:"findings"`
 			Chain    correlate.Result   `json:"attack_chain"`
-		}{a.inv.Findings, a.inv.Chain}); err != nil {
+			Fleet    []fleet.Spread     `json:"fleet,omitempty"`
+		}{a.inv.Hosts, a.inv.Findings, a.inv.Chain, a.inv.Fleet}); err != nil {
 			return err
 		}
 		return out.Commit()
@@ -242,13 +269,13 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 		own++
 		fmt.Fprintf(out, "%-8s %s  %s  (%s %s)\n  why: %s\n", strings.ToUpper(f.Severity), f.RuleID,
 			safeterm.Escape(f.Title), f.Attack.ID, safeterm.Escape(f.Attack.Name), safeterm.Escape(f.Why))
-		printFindingBody(out, f)
+		printFindingBody(out, f, len(a.inv.Bundles) > 1)
 	}
 	if own == 0 {
 		fmt.Fprintln(out, "no finding")
 	}
 	if sig > 0 {
-		printSigmaFindings(out, a.inv.Findings)
+		printSigmaFindings(out, a.inv.Findings, len(a.inv.Bundles) > 1)
 	}
 	printChain(out, a.inv.Chain)
 	return out.Commit()
@@ -350,6 +377,7 @@ func (o *reportOptions) run(ctx context.Context, std stdio, args []string) error
 		}
 	}
 	r := report.Build(title, Version, a.inv.Findings, a.inv.Chain.Threads, a.inv.Chain.Links, a.bundles, generated)
+	r.AddFleet(a.inv.Fleet)
 	r.Notes = append(r.Notes, a.notes...)
 	r.SigmaNotes = a.sigmaNotes
 	out, err := o.output.open(std.out)

@@ -17,7 +17,7 @@ func init() {
 const searchHelp = `cordon search: find events in a case
 
 Usage:
-  cordon search --case DIR [--limit N] [--count] [--from T] [--to T] [--host H]
+  cordon search --case DIR [--limit N] [--count] [--from T] [--to T] [--host H]...
                 [--format F] [-o FILE] QUERY
 
 QUERY is a Bleve query string, run over every bundle's index together:

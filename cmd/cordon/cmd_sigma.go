@@ -125,24 +125,28 @@ func printSigmaCheck(w io.Writer, c sigma.Check, verbose bool) {
 }
 
 // printFindingBody prints a finding's instances and evidence, escaped.
-func printFindingBody(w io.Writer, f findings.Finding) {
+func printFindingBody(w io.Writer, f findings.Finding, manyBundles bool) {
 	for _, in := range f.Instances {
 		fmt.Fprintf(w, "  - %s\n", clip.Cut(safeterm.Escape(in), 400))
 	}
 	for _, e := range f.Evidence {
-		fmt.Fprintf(w, "    %s  %s  %s\n", e.Time, safeterm.Escape(e.Provenance.Where()), clip.Cut(safeterm.Escape(e.Message), 240))
+		where := e.Provenance.Where()
+		if manyBundles {
+			where = e.Provenance.Bundle + ": " + where // which host's
+		}
+		fmt.Fprintf(w, "    %s  %s  %s\n", e.Time, safeterm.Escape(where), clip.Cut(safeterm.Escape(e.Message), 240))
 	}
 }
 
 // printSigmaFindings prints the findings of Sigma rules apart, each with
 // its rule's author (the Detection Rule License requires it with every match).
-func printSigmaFindings(w io.Writer, fs []findings.Finding) {
+func printSigmaFindings(w io.Writer, fs []findings.Finding, manyBundles bool) {
 	fmt.Fprintln(w, "\nSIGMA RULES (each rule is its author's work, credited as the Detection Rule License requires)")
 	for _, f := range fs {
 		if f.Origin == "" {
 			continue
 		}
 		fmt.Fprintf(w, "%-8s %s  by %s  [%s]\n", strings.ToUpper(f.Severity), safeterm.Escape(f.Title), safeterm.Escape(f.Author), safeterm.Escape(f.RuleID))
-		printFindingBody(w, f)
+		printFindingBody(w, f, manyBundles)
 	}
 }

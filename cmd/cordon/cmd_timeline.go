@@ -25,7 +25,8 @@ Usage:
 Every bundle of the case, merged by time. T is RFC 3339 (2026-11-02T10:24:55Z,
 fractions and offsets allowed), "2026-11-02 10:24:55" (UTC) or a date
 (--from: its first instant, --to: its last). --query is a Bleve query string
-(see cordon search --help); --host matches host.name exactly.
+(see cordon search --help); --host matches host.name exactly (repeatable:
+any of them; cordon hosts lists them).
 
 Formats:
   table             for a terminal: aligned, one event a line, everything escaped;

@@ -27,6 +27,12 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 	dir := t.TempDir()
 	cordon := build(t, dir, "github.com/cordon-forensics/cordon/cmd/cordon")
 	big := analyzertest.SyntheticAuthLog(t, dir, 100_000)
+	// A second bundle (another file), for two analyzed at once.
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	big2 := analyzertest.SyntheticAuthLog(t, other, 100_001)
 
 	// A case of the bundle, for the verbs that read one.
 	caseDir := filepath.Join(dir, "case")
@@ -46,6 +52,12 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 			args:  []string{"analyze", big, "--case", filepath.Join(dir, "case2")},
 			ready: globs(filepath.Join(dir, "case2", "bundles", "b-*.tmp-*")),
 			left:  []string{filepath.Join(dir, "case2", "bundles", "*")},
+		},
+		{
+			name:  "analyze, two at once",
+			args:  []string{"analyze", "--jobs", "2", big, big2, "--case", filepath.Join(dir, "case3")},
+			ready: globs(filepath.Join(dir, "case3", "bundles", "b-*.tmp-*")),
+			left:  []string{filepath.Join(dir, "case3", "bundles", "*")},
 		},
 		{
 			name:  "findings of a bundle (temporary case)",
@@ -119,7 +131,7 @@ func TestInterruptLeavesNothingBehind(t *testing.T) {
 					t.Errorf("left behind: %q", m)
 				}
 			}
-			for _, d := range []string{caseDir, filepath.Join(dir, "case2")} {
+			for _, d := range []string{caseDir, filepath.Join(dir, "case2"), filepath.Join(dir, "case3")} {
 				if _, err := os.Stat(d); err == nil {
 					unlock, err := casestore.Lock(d)
 					if err != nil {

@@ -5,9 +5,10 @@ package main
 //
 //	verifyOptions    --pubkey, --identity, --sha256 (every verb that reads bundles)
 //	caseOptions      --case
-//	analysisOptions  --force, --sort-memory, --pg-log-line-prefix, --import-key (verbs that analyze bundles)
+//	analysisOptions  --force, --jobs, --sort-memory, --pg-log-line-prefix, --import-key (verbs that analyze bundles)
 //	ruleOptions      --rules, --sigma (verbs that judge a case)
 //	selectOptions    --from, --to, --host, --query (verbs that select events)
+//	hostOptions      --host (verbs that judge a case: findings, report)
 //	outputOptions    -o, --format (every verb that writes a result)
 
 import (
@@ -99,6 +100,7 @@ type analysisOptions struct {
 	verify   verifyOptions
 	imports  importOptionsGroup // archives of other collectors given as bundles (import_inputs.go)
 	force    bool
+	jobs     int
 	sortMiB  int
 	pgPrefix string
 }
@@ -107,11 +109,18 @@ func (o *analysisOptions) addFlags(fs *pflag.FlagSet) {
 	o.verify.addFlags(fs)
 	o.imports.addFlags(fs)
 	fs.BoolVar(&o.force, "force", false, "analyze a bundle that is not intact, marking every one of its events unverified")
-	fs.IntVar(&o.sortMiB, "sort-memory", 128, "MiB of events held in memory while sorting, before spilling to the case directory")
+	fs.IntVar(&o.jobs, "jobs", 0, "bundles analyzed at once (default: one per core)")
+	fs.IntVar(&o.sortMiB, "sort-memory", 128, "MiB of events held in memory while sorting, before spilling to the case directory (shared by the bundles analyzed at once)")
 	fs.StringVar(&o.pgPrefix, "pg-log-line-prefix", "", "the PostgreSQL cluster's log_line_prefix, when its stderr logs use an unusual one (default: from the bundle's signed postgresql.conf)")
 }
 
 func (o *analysisOptions) options(progress func(pipeline.Progress)) (pipeline.Options, error) {
+	if o.jobs < 0 {
+		return pipeline.Options{}, usageErrorf("--jobs %d: want a positive number", o.jobs)
+	}
+	if o.sortMiB < 0 {
+		return pipeline.Options{}, usageErrorf("--sort-memory %d: want a positive number", o.sortMiB)
+	}
 	vo, err := o.verify.options()
 	if err != nil {
 		return pipeline.Options{}, err
@@ -125,20 +134,21 @@ func (o *analysisOptions) options(progress func(pipeline.Progress)) (pipeline.Op
 
 // selectOptions select events.
 type selectOptions struct {
-	from, to, host, query string
+	from, to, query string
+	hosts           []string
 }
 
 func (o *selectOptions) addFlags(fs *pflag.FlagSet, withQuery bool) {
 	fs.StringVar(&o.from, "from", "", "only events at or after this time (2026-11-02T10:24:55Z, \"2026-11-02 10:24:55\" or 2026-11-02)")
 	fs.StringVar(&o.to, "to", "", "only events at or before this time (a bare date: its end)")
-	fs.StringVar(&o.host, "host", "", "only events of this host (host.name)")
+	fs.StringArrayVar(&o.hosts, "host", nil, "only events of this host (host.name; repeatable: of any of them)")
 	if withQuery {
 		fs.StringVar(&o.query, "query", "", "only events this Bleve query string matches")
 	}
 }
 
 func (o *selectOptions) build() (casestore.Query, error) {
-	q := casestore.Query{Query: o.query, Host: o.host}
+	q := casestore.Query{Query: o.query, Hosts: o.hosts}
 	var err error
 	if q.From, err = parseWhen(o.from, false); err != nil {
 		return q, usageErrorf("--from: %w", err)
@@ -273,6 +283,15 @@ func (o *output) Abort() {
 		o.f = nil
 		os.Remove(o.tmp)
 	}
+}
+
+// hostOptions narrow a judgement of a case to some of its hosts.
+type hostOptions struct {
+	hosts []string
+}
+
+func (o *hostOptions) addFlags(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&o.hosts, "host", nil, "judge only the events of this host (host.name; repeatable); cordon hosts lists them")
 }
 
 // ruleOptions choose the rules a case is judged with.
