@@ -139,10 +139,8 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 		}
 	}
 	if env.Opts.CaptureLead > 0 && slices.ContainsFunc(sources, func(s Source) bool { return s.Background }) {
-		select {
-		case <-time.After(env.Opts.CaptureLead):
-		case <-ctx.Done():
-		}
+		note := waitLead(ctx, env)
+		phase.Note = joinNote(phase.Note, note)
 	}
 	for i, s := range sources {
 		if s.Background {
