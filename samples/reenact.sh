@@ -39,8 +39,8 @@ OUT=${1:?usage: samples/reenact.sh OUT.cordon [cordon-collect flags]}
 shift
 [ "$(id -u)" = 0 ] || { echo "reenact: needs root" >&2; exit 2; }
 
-log() { echo "reenact: $*" >&2; }
-die() { echo "reenact: error: $*" >&2; exit 1; }
+log() { echo "reenact: [${SECONDS}s] $*" >&2; }
+die() { echo "reenact: [${SECONDS}s] error: $*" >&2; exit 1; }
 
 # wait_for WHAT SECONDS COMMAND...: run COMMAND every 0.2 s until it
 # succeeds; fail the script if it has not within SECONDS.
@@ -113,6 +113,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap "exit 143" TERM INT HUP # the cleanup runs on these too
 sweep_stale
 
 log "building the stand-in and the collector"
