@@ -57,6 +57,7 @@ wait_for() {
 # The stand-in's path (/tmp/mysql) and the pool's port are the incident's:
 # two reenactments at once would take each other's processes.
 LOCK=/run/cordon-reenact.lock
+log "taking $LOCK"
 exec 9>"$LOCK"
 flock -w 900 9 || die "another reenactment has held $LOCK for 15 minutes"
 
@@ -72,14 +73,16 @@ chmod 755 "$WORK"
 
 # kill_standins kills every stand-in: the watchdog and miner (the deleted
 # /tmp/mysql) and the pools of this and earlier runs.
+# One find reads every exe link (a readlink per process is hundreds of
+# forks, slow on a loaded machine).
 kill_standins() {
-  local exe t pid
-  for exe in /proc/[0-9]*/exe; do
-    t=$(readlink "$exe" 2>/dev/null) || continue
-    case "$t" in "/tmp/mysql"*|/tmp/cordon-reenact.*/standin*)
-      pid=${exe#/proc/}; kill -9 "${pid%/exe}" 2>/dev/null ;;
-    esac
-  done
+  local exe pid
+  # (find fails on the processes that end while it reads: not an error here)
+  { find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname '/tmp/mysql*' -o -lname '/tmp/cordon-reenact.*/standin*' \) 2>/dev/null || true; } |
+    while read -r exe; do
+      pid=${exe#/proc/}
+      kill -9 "${pid%/exe}" 2>/dev/null || true
+    done
 }
 
 # sweep_stale removes what a crashed earlier run left (the lock is held:
@@ -172,7 +175,7 @@ disown $! # its end by kill -9 at cleanup is expected: no job report
 # and the respawn are staged. --capture-for counts from the capture's start
 # and comes forward with the lead, so the capture goes on 10 s past the
 # snapshot's start.
-LEAD=180
+LEAD=480 # more than the waits below add up to (3 x 120 s)
 log "cordon-collect starts, capturing lo and $VETH_V (lead up to ${LEAD}s)"
 nsenter -t "$PGPID" -n -m -- "$WORK/cordon-collect" -o "$OUT" --force \
   --case CORDON-SAMPLE-REENACT --examiner "samples/reenact.sh" \
@@ -192,6 +195,7 @@ wait_for "cordon-collect to say its capture runs on lo and $VETH_V" 180 capture_
 
 log "attacker $AIP connects to $VIP:$PGPORT and drops /tmp/mysql through COPY ... TO PROGRAM"
 payload=$(base64 -w0 "$WORK/standin")
+export PGCONNECT_TIMEOUT=30
 ip netns exec "$ANS" psql -X -q -h "$VIP" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
 SELECT version();
 CREATE TABLE IF NOT EXISTS cordon_payload(b text);
@@ -208,14 +212,15 @@ ATTACK_PID=$!
 # miners prints the PIDs of the stand-in's miners of this run: the deleted
 # /tmp/mysql named mysql, in the victim's network namespace.
 miners() {
-  local exe pid
-  for exe in /proc/[0-9]*/exe; do
-    pid=${exe#/proc/}; pid=${pid%/exe}
-    [ "$(readlink "$exe" 2>/dev/null)" = "/tmp/mysql (deleted)" ] || continue
-    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = mysql ] || continue
-    [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$VNS_INODE" ] || continue
-    echo "$pid"
-  done
+  local exe pid comm
+  { find /proc -mindepth 2 -maxdepth 2 -name exe -lname '/tmp/mysql (deleted)' 2>/dev/null || true; } |
+    while read -r exe; do
+      pid=${exe#/proc/}; pid=${pid%/exe}
+      read -r comm 2>/dev/null <"/proc/$pid/comm" || continue
+      [ "$comm" = mysql ] || continue
+      [ "$(stat -L -c %i "/proc/$pid/ns/net" 2>/dev/null)" = "$VNS_INODE" ] || continue
+      echo "$pid"
+    done
 }
 
 # pool_login PID: the miner PID holds an established connection to the
