@@ -87,10 +87,22 @@ func FuzzCollectedEntries(f *testing.F) {
 			}
 		}, nop)
 		for _, res := range []func() (timeline.Result, error){
-			func() (timeline.Result, error) { s, err := ReadProcessSummary(bytes.NewReader(data)); return ProcessSummaryEvents(s, o), err },
-			func() (timeline.Result, error) { s, err := ReadKernelState(bytes.NewReader(data)); return KernelStateEvents(s, o), err },
-			func() (timeline.Result, error) { s, err := ReadCredentialFiles(bytes.NewReader(data)); return CredentialFileEvents(s, o), err },
-			func() (timeline.Result, error) { s, err := ReadPostgresClusters(bytes.NewReader(data)); return PostgresClusterEvents(s, o), err },
+			func() (timeline.Result, error) {
+				s, err := ReadProcessSummary(bytes.NewReader(data))
+				return ProcessSummaryEvents(s, o), err
+			},
+			func() (timeline.Result, error) {
+				s, err := ReadKernelState(bytes.NewReader(data))
+				return KernelStateEvents(s, o), err
+			},
+			func() (timeline.Result, error) {
+				s, err := ReadCredentialFiles(bytes.NewReader(data))
+				return CredentialFileEvents(s, o), err
+			},
+			func() (timeline.Result, error) {
+				s, err := ReadPostgresClusters(bytes.NewReader(data))
+				return PostgresClusterEvents(s, o), err
+			},
 		} {
 			r, _ := res()
 			for _, ev := range r.Events {
