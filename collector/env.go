@@ -66,6 +66,7 @@ type sourceStats struct {
 	bytes   int64
 	errors  int
 	missing int
+	cut     bool // stopped at a bound of its own (Cut)
 	detail  string
 }
 
@@ -124,6 +125,15 @@ func (e *Env) Missing(hostPath string, info *bundle.FileInfo, err error) {
 	e.Sink.AddMissing(bundle.MissingRecord{HostPath: hostPath, Source: e.source, Error: err.Error(), Original: info, At: e.Now().UTC()})
 	e.stats.mu.Lock()
 	e.stats.missing++
+	e.stats.mu.Unlock()
+}
+
+// Cut records that the source stopped short at a bound of its own (a
+// walk's time budget or file count, a byte cap): it ends "partial", never
+// "ok", and its detail says where it stopped.
+func (e *Env) Cut() {
+	e.stats.mu.Lock()
+	e.stats.cut = true
 	e.stats.mu.Unlock()
 }
 

@@ -22,6 +22,7 @@ var funcs = template.FuncMap{
 	"clock":        clockText,
 	"setting":      settingText,
 	"options":      options,
+	"completeness": completeness,
 	"golden":       goldenText,
 	"section":      sectionBundle,
 }
@@ -143,7 +144,8 @@ Every statement cites the signed bundle entry it rests on as <code>entry:line</c
 <tr><th>collection</th><td>{{utc $b.Start}} to {{utc $b.End}}</td></tr>
 <tr><th>host clock offset</th><td>{{clock $b}}</td></tr>
 <tr><th>collector</th><td>{{$b.ToolVersion}}</td></tr>
-<tr><th>analyzer</th><td>cordon {{$.R.ToolVersion}}</td></tr>
+{{range completeness $b false}}<tr><th>{{index . 0}}</th><td>{{index . 1}}</td></tr>
+{{end}}<tr><th>analyzer</th><td>cordon {{$.R.ToolVersion}}</td></tr>
 {{range $b.ParserSettings}}<tr><th>parser setting</th><td><code>{{setting .}}</code></td></tr>
 {{end}}</tbody></table>
 {{with options $b}}<h4>Collector options</h4><table><colgroup><col class="key"><col></colgroup><tbody>

@@ -170,6 +170,9 @@ func Markdown(w io.Writer, r Report) error {
 			{"collector", bu.ToolVersion}, {"analyzer", "cordon " + r.ToolVersion}} {
 			p("| %s | %s |\n", kv[0], e(kv[1]))
 		}
+		for _, c := range completeness(bu, false) {
+			p("| %s | %s |\n", e(c[0]), e(c[1]))
+		}
 		for _, st := range bu.ParserSettings {
 			p("| parser setting | %s |\n", e(settingText(st)))
 		}

@@ -71,7 +71,68 @@ func trustText(b Bundle) string {
 
 // evidenceLine is the summary's line for one bundle.
 func evidenceLine(b Bundle) string {
-	return fmt.Sprintf("%s from %s: %s; %s.", b.EvidenceID, orUnknown(b.Host), verificationText(b), trustText(b))
+	s := fmt.Sprintf("%s from %s: %s; %s.", b.EvidenceID, orUnknown(b.Host), verificationText(b), trustText(b))
+	for _, c := range completeness(b, true) {
+		s += " " + upperFirst(c[0]) + ": " + c[1] + "."
+	}
+	return s
+}
+
+// completeness says, as label and text, what the evidence of b lacks:
+// that it was imported (and what the archive holds not), that its
+// collection was interrupted, which sources fell short. Brief (the
+// summary) names only the sources cut short (error, timeout,
+// interrupted) and counts those that collected with errors.
+func completeness(b Bundle, brief bool) [][2]string {
+	var out [][2]string
+	if im := b.Imported; im != nil {
+		out = append(out, [2]string{"imported", im.Statement})
+		if !im.Complete {
+			t := "it ends early"
+			if im.StoppedAt != "" {
+				t += ", at " + im.StoppedAt
+			}
+			out = append(out, [2]string{"archive incomplete", t})
+		}
+		if len(im.NotInArchive) > 0 {
+			out = append(out, [2]string{"not in the archive", strings.Join(im.NotInArchive, "; ")})
+		}
+	}
+	if b.Interrupted != "" {
+		out = append(out, [2]string{"interrupted", b.Interrupted})
+	}
+	var ss []string
+	partial := 0
+	for _, n := range b.Incomplete {
+		if brief && n.Status == bundle.SourcePartial {
+			partial++
+			continue
+		}
+		t := n.Name + " (" + string(n.Status)
+		if n.Detail != "" && !brief {
+			t += ": " + cut(n.Detail, 120)
+		}
+		ss = append(ss, t+")")
+	}
+	if brief && partial > 0 {
+		more := ""
+		if len(ss) > 0 {
+			more = "more "
+		}
+		ss = append(ss, fmt.Sprintf("%d %scollected with errors (see the chain of custody)", partial, more))
+	}
+	if len(ss) > 0 {
+		out = append(out, [2]string{"sources not complete", strings.Join(ss, ", ")})
+	}
+	return out
+}
+
+// upperFirst capitalises the first letter of an ASCII label.
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }
 
 func orUnknown(s string) string {

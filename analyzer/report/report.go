@@ -69,7 +69,24 @@ type Bundle struct {
 	// ParserSettings say how the analysis read the sources, e.g. the
 	// PostgreSQL log_line_prefix and where it came from.
 	ParserSettings []Setting `json:"parser_settings,omitempty"`
-	Entries        []Entry   `json:"entries"`
+	// Imported describes the archive of another collector the bundle was
+	// made from (cordon import); nil for Cordon's own collection.
+	Imported *bundle.ImportFacts `json:"imported,omitempty"`
+	// Interrupted says why the collection stopped before its end.
+	Interrupted string `json:"interrupted,omitempty"`
+	// Incomplete are the collector's sources that collected with errors,
+	// failed, timed out or were interrupted (not those skipped as asked or
+	// that found nothing to collect).
+	Incomplete []SourceNote `json:"incomplete_sources,omitempty"`
+	Entries    []Entry      `json:"entries"`
+}
+
+// SourceNote is a collector source that did not end ok, as the signed
+// manifest records it.
+type SourceNote struct {
+	Name   string               `json:"name"`
+	Status bundle.SourceOutcome `json:"status"`
+	Detail string               `json:"detail,omitempty"`
 }
 
 // Report is everything rendered, in the order an incident lead reads it.

@@ -13,13 +13,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -562,14 +562,8 @@ func selfSHA256() string {
 }
 
 func effectiveOptions(opts cliOptions) map[string]string {
-	b, _ := json.Marshal(opts.collect)
-	var m map[string]any
-	_ = json.Unmarshal(b, &m)
-	out := map[string]string{}
-	for k, v := range m {
-		out[k] = fmt.Sprint(v)
-	}
-	out["EncryptedTo"] = fmt.Sprint(len(opts.encryptTo))
+	out := opts.collect.Record()
+	out["EncryptedTo"] = strconv.Itoa(len(opts.encryptTo))
 	return out
 }
 

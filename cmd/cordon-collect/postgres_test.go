@@ -14,21 +14,17 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -36,112 +32,43 @@ import (
 	"github.com/cordon-forensics/cordon/internal/testenv"
 )
 
-const pgBin = "/usr/lib/postgresql/15/bin/"
-
-type pgUser struct{ uid, gid int }
-
-func lookupPostgres(t *testing.T) pgUser {
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		t.Fatalf("no postgres user: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return pgUser{uid, gid}
-}
-
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// pgCluster is a server the test started, and how to run its tools.
+// pgCluster is a server the test started, and the statement it ran.
 type pgCluster struct {
-	name string
-	port int
-	data string // in the server's own view
-	// run runs a PostgreSQL tool as postgres in the server's view.
-	run       func(name string, args ...string) *exec.Cmd
-	statement string
+	*testenv.PostgreSQL
+	name, statement string
 }
 
-func (c *pgCluster) must(t *testing.T, name string, args ...string) {
+// startCluster starts a server whose log lines name the user and database.
+func startCluster(t *testing.T, name string, cfg testenv.PGConfig) *pgCluster {
 	t.Helper()
-	if out, err := c.run(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", c.name, filepath.Base(name), err, out)
-	}
-}
-
-// start runs initdb, appends conf to postgresql.conf and starts the
-// server with pg_ctl -w (which returns once it accepts connections).
-func (c *pgCluster) start(t *testing.T, hostData, conf, logFile string) {
-	t.Helper()
-	c.must(t, pgBin+"initdb", "-D", c.data, "-U", "postgres", "--auth=trust", "--no-sync")
-	f, err := os.OpenFile(filepath.Join(hostData, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "listen_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = ''\nlog_statement = 'all'\n"+
-		"log_line_prefix = '%%m [%%p] %%q%%u@%%d '\nlc_messages = 'C'\nfsync = off\n%s", c.port, conf)
-	f.Close()
-	c.must(t, pgBin+"pg_ctl", "-D", c.data, "-w", "-t", "60", "-l", logFile, "start")
-	t.Cleanup(func() { c.run(pgBin+"pg_ctl", "-D", c.data, "-w", "-m", "immediate", "stop").Run() })
+	cfg.Conf = "log_line_prefix = '%m [%p] %q%u@%d '\n" + cfg.Conf
+	return &pgCluster{PostgreSQL: testenv.StartPostgreSQL(t, cfg), name: name}
 }
 
 // copyToProgram runs a harmless COPY … TO PROGRAM over TCP, as the attacker did.
-func (c *pgCluster) copyToProgram(t *testing.T, psql string) {
+func (c *pgCluster) copyToProgram(t *testing.T) {
 	t.Helper()
 	marker := make([]byte, 4)
 	rand.Read(marker)
 	c.statement = fmt.Sprintf("COPY (SELECT 'cordon-%s-%x') TO PROGRAM 'true'", c.name, marker)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(c.port), "-U", "postgres", "-d", "postgres", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", c.statement)
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "PGCONNECT_TIMEOUT=10"}
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s: psql: %v\n%s", c.name, err, out)
+	if _, err := c.Psql("postgres", c.statement); err != nil {
+		t.Fatalf("%s: %v", c.name, err)
 	}
 }
 
 func TestPostgresWhereverItRuns(t *testing.T) {
-	testenv.NeedRoot(t)
-	psql := testenv.NeedTool(t, pgBin+"psql")
-	testenv.NeedTool(t, pgBin+"initdb")
-	testenv.NeedTool(t, pgBin+"pg_ctl")
-	pg := lookupPostgres(t)
 	collect := built(t, "cordon-collect")
 	cordon := built(t, "cordon")
-	asPostgres := func(dir string) func(string, ...string) *exec.Cmd {
-		return func(name string, args ...string) *exec.Cmd {
-			c := exec.Command(name, args...)
-			c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(pg.uid), Gid: uint32(pg.gid)}}
-			c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}
-			c.Dir = dir
-			return c
-		}
-	}
 
 	// A CI job's cluster under /tmp: logging collector on, its own
 	// log_directory and log_filename.
-	job, err := os.MkdirTemp("", "cordon-ci-job-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(job) })
-	os.Chmod(job, 0o755)
-	os.Chown(job, pg.uid, pg.gid)
-	ci := &pgCluster{name: "ci", port: freePort(t), data: filepath.Join(job, "data"), run: asPostgres(job)}
-	ci.start(t, ci.data, "logging_collector = on\nlog_directory = 'activity'\nlog_filename = 'server-%d.txt'\n", filepath.Join(job, "startup.txt"))
+	ci := startCluster(t, "ci", testenv.PGConfig{Conf: "logging_collector = on\nlog_directory = 'activity'\nlog_filename = 'server-%d.txt'\n"})
 
 	// A cluster in a container.
-	ct := startContainerCluster(t, pg)
+	ct := startContainerCluster(t)
 
-	ci.copyToProgram(t, psql)
-	ct.copyToProgram(t, psql)
+	ci.copyToProgram(t)
+	ct.copyToProgram(t)
 
 	out := filepath.Join(t.TempDir(), "host.cordon")
 	cmd := exec.Command(collect, "-o", out, "--only", "postgres", "--memory", "none", "-q")
@@ -172,15 +99,15 @@ func TestPostgresWhereverItRuns(t *testing.T) {
 		return nil
 	}
 
-	a := find(ci.port)
-	if a.DataDirectory != ci.data || a.DataDirectoryFrom != "cwd" || a.LogDirectory != filepath.Join(ci.data, "activity") || a.ReadThrough != "" {
+	a := find(ci.Port)
+	if a.DataDirectory != ci.Data || a.DataDirectoryFrom != "cwd" || a.LogDirectory != filepath.Join(ci.Data, "activity") || a.ReadThrough != "" {
 		t.Errorf("CI cluster: data %q from %q, log directory %q, read through %q", a.DataDirectory, a.DataDirectoryFrom, a.LogDirectory, a.ReadThrough)
 	}
-	if f := logWith(a, "log", ci.statement); f == nil || !strings.HasPrefix(f.Path, filepath.Join(ci.data, "activity")+"/server-") {
+	if f := logWith(a, "log", ci.statement); f == nil || !strings.HasPrefix(f.Path, filepath.Join(ci.Data, "activity")+"/server-") {
 		t.Errorf("CI cluster: no log in activity/ holds %q: %+v", ci.statement, a.Files)
 	}
 	// pg_ctl -l: the logging collector keeps the file as its fds 1 and 2.
-	if f := logWith(a, "stdout", "redirecting log output to logging collector process"); f == nil || f.Path != filepath.Join(job, "startup.txt") {
+	if f := logWith(a, "stdout", "redirecting log output to logging collector process"); f == nil || f.Path != ci.LogFile {
 		t.Errorf("CI cluster: the pg_ctl -l file is not collected: %+v", a.Files)
 	}
 	for _, role := range []string{"postgresql.conf", "postgresql.auto.conf", "pg_hba.conf", "postmaster.opts"} {
@@ -189,16 +116,16 @@ func TestPostgresWhereverItRuns(t *testing.T) {
 		}
 	}
 
-	b := find(ct.port)
-	if b.ContainerID != ct.containerID || b.ReadThrough != "/proc/"+strconv.Itoa(b.PID)+"/root" || b.DataDirectory != ct.data {
-		t.Errorf("container cluster: container %q (want %q), read through %q, data %q (want %q)", b.ContainerID, ct.containerID, b.ReadThrough, b.DataDirectory, ct.data)
+	b := find(ct.Port)
+	if b.ContainerID != ct.containerID || b.ReadThrough != "/proc/"+strconv.Itoa(b.PID)+"/root" || b.DataDirectory != ct.Data {
+		t.Errorf("container cluster: container %q (want %q), read through %q, data %q (want %q)", b.ContainerID, ct.containerID, b.ReadThrough, b.DataDirectory, ct.Data)
 	}
 	f := logWith(b, "stdout", ct.statement)
-	if f == nil || f.Path != ct.logFile || f.HostPath != b.ReadThrough+ct.logFile {
-		t.Fatalf("container cluster: its pg_ctl -l file %s is not read through its root with %q: %+v", ct.logFile, ct.statement, b.Files)
+	if f == nil || f.Path != ct.LogFile || f.HostPath != b.ReadThrough+ct.LogFile {
+		t.Fatalf("container cluster: its pg_ctl -l file %s is not read through its root with %q: %+v", ct.LogFile, ct.statement, b.Files)
 	}
-	if _, err := os.Stat(ct.logFile); !os.IsNotExist(err) {
-		t.Errorf("%s exists on the host too: the test cannot tell whose file was read", ct.logFile)
+	if _, err := os.Stat(ct.LogFile); !os.IsNotExist(err) {
+		t.Errorf("%s exists on the host too: the test cannot tell whose file was read", ct.LogFile)
 	}
 	rec := records[f.Entry]
 	if rec.Source != snapshot.PostgresSource || !strings.HasPrefix(rec.Note, snapshot.PostgresLogNote) || !strings.Contains(rec.Note, ct.containerID) {
@@ -248,30 +175,31 @@ func findingWith(out, id, statement string) bool {
 type containerCluster struct {
 	*pgCluster
 	containerID string
-	logFile     string
 }
 
 // startContainerCluster starts PostgreSQL the way a container runtime
 // would (testenv.Container: its own mount namespace rooted at an overlay,
-// a cgroup named like Docker's), so that its files exist only in its own view.
-func startContainerCluster(t *testing.T, pg pgUser) *containerCluster {
+// a cgroup named like Docker's), so that its files exist only in its own
+// view; its log goes, through pg_ctl -l, to a file under /srv/ci.
+func startContainerCluster(t *testing.T) *containerCluster {
 	t.Helper()
 	ct := testenv.NewContainer(t)
-	home := "/var/lib/postgresql/cordon-ct"
-	for _, d := range []string{home, "/srv/ci"} {
-		os.MkdirAll(filepath.Join(ct.Merged, d), 0o755)
-		os.Chown(filepath.Join(ct.Merged, d), pg.uid, pg.gid)
+	logDir := filepath.Join(ct.Merged, "/srv/ci")
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		t.Fatalf("no postgres user: %v", err)
 	}
-	c := &containerCluster{containerID: ct.ID, logFile: "/srv/ci/postgres-" + ct.ID[:8] + ".log"}
-	c.pgCluster = &pgCluster{name: "container", port: freePort(t), data: home + "/data", run: func(name string, args ...string) *exec.Cmd {
-		cmd := exec.Command(name, args...)
-		cmd.SysProcAttr = ct.SysProcAttr(&syscall.Credential{Uid: uint32(pg.uid), Gid: uint32(pg.gid)})
-		cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + home}
-		cmd.Dir = "/"
-		return cmd
-	}}
-	c.start(t, filepath.Join(ct.Merged, c.data), "logging_collector = off\n", c.logFile)
-	return c
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if err := os.MkdirAll(logDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(logDir, uid, gid); err != nil { // the server, as postgres, writes its log there
+		t.Fatal(err)
+	}
+	pg := startCluster(t, "container", testenv.PGConfig{Container: ct, Home: "/var/lib/postgresql/cordon-ct",
+		LogFile: "/srv/ci/postgres-" + ct.ID[:8] + ".log", Conf: "logging_collector = off\n"})
+	return &containerCluster{pgCluster: pg, containerID: ct.ID}
 }
 
 // readBundleFile reads every entry of a bundle, and the manifest's records.

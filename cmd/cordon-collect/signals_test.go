@@ -198,6 +198,11 @@ func TestInterrupt(t *testing.T) {
 			if statuses["accounts"] != bundle.SourceOK || statuses["filetimeline"] != bundle.SourceInterrupted {
 				t.Errorf("statuses %v: want accounts ok, filetimeline interrupted", statuses)
 			}
+			// The analyst is told, not only the manifest's reader.
+			vo, _ := exec.Command(built(t, "cordon"), "verify", out).CombinedOutput()
+			if !strings.Contains(string(vo), "INTERRUPTED: ") || !strings.Contains(string(vo), "filetimeline (interrupted)") {
+				t.Errorf("cordon verify does not say the collection was interrupted:\n%s", vo)
+			}
 		})
 	}
 }

@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/Velocidex/ordereddict"
 	"github.com/spf13/pflag"
 
 	"github.com/cordon-forensics/cordon/analyzer/casestore"
+	"github.com/cordon-forensics/cordon/analyzer/findings"
 	"github.com/cordon-forensics/cordon/analyzer/investigation"
 	"github.com/cordon-forensics/cordon/formats/bundle"
 	"github.com/cordon-forensics/cordon/internal/clip"
@@ -64,11 +67,13 @@ type hostLine struct {
 	Collections  int       `json:"collections"`
 	Verification string    `json:"verification"`
 	// ClockOffset is of the latest collection, in seconds (nil: not measured).
-	ClockOffset   *float64       `json:"clock_offset_seconds"`
-	Events        int64          `json:"events"`
-	Findings      map[string]int `json:"findings"`
-	FleetFindings int            `json:"fleet_findings"`
-	Bundles       []hostBundle   `json:"bundles"`
+	ClockOffset *float64 `json:"clock_offset_seconds"`
+	Events      int64    `json:"events"`
+	// Findings counts the host's findings by severity, in severity order
+	// (critical first) in the JSON as on the terminal.
+	Findings      *ordereddict.Dict `json:"findings"`
+	FleetFindings int               `json:"fleet_findings"`
+	Bundles       []hostBundle      `json:"bundles"`
 }
 
 type hostBundle struct {
@@ -124,10 +129,7 @@ func (o *hostsOptions) run(ctx context.Context, std stdio, args []string) error 
 	j := 1
 	for i := range lines {
 		l := &lines[i]
-		l.Findings = map[string]int{}
-		for _, s := range severityOrder {
-			l.Findings[s] = 0
-		}
+		l.Findings = severityCounts(nil)
 		l.FleetFindings = fleetOf[l.Host]
 		if l.Host == "" {
 			continue
@@ -135,9 +137,7 @@ func (o *hostsOptions) run(ctx context.Context, std stdio, args []string) error 
 		inv := invs[j]
 		j++
 		l.Events = inv.Events
-		for _, f := range inv.Findings {
-			l.Findings[f.Severity]++
-		}
+		l.Findings = severityCounts(inv.Findings)
 	}
 
 	out, err := o.output.open(std.out)
@@ -171,7 +171,8 @@ func (o *hostsOptions) run(ctx context.Context, std stdio, args []string) error 
 		}
 		var sev []string
 		for _, s := range severityOrder {
-			sev = append(sev, fmt.Sprint(l.Findings[s]))
+			n, _ := l.Findings.GetInt64(s)
+			sev = append(sev, fmt.Sprint(n))
 		}
 		events, findings := fmt.Sprint(l.Events), strings.Join(sev, "/")
 		if l.Host == "" {
@@ -246,4 +247,22 @@ func writeColumns(w io.Writer, rows [][]string) {
 		io.WriteString(w, b.String()) // a failed write is the output's error, at Commit
 
 	}
+}
+
+// severityCounts counts findings by severity: every severity of
+// severityOrder in that order, then any other a rule set gave, by name.
+func severityCounts(fs []findings.Finding) *ordereddict.Dict {
+	n := map[string]int64{}
+	for _, f := range fs {
+		n[f.Severity]++
+	}
+	d := ordereddict.NewDict()
+	for _, s := range severityOrder {
+		d.Set(s, n[s])
+		delete(n, s)
+	}
+	for _, s := range slices.Sorted(maps.Keys(n)) {
+		d.Set(s, n[s])
+	}
+	return d
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -128,6 +129,23 @@ func printReport(w io.Writer, path string, rep *bundle.Report) {
 		fmt.Fprintf(w, "host:        %s (collected %s to %s%s)\n", safeterm.Escape(c.Host.Hostname),
 			c.Host.ClockStart.Format("2006-01-02T15:04:05Z"), c.Host.ClockEnd.Format("2006-01-02T15:04:05Z"), by)
 		fmt.Fprintf(w, "not collected: %d items; collector errors: %d\n", len(rep.Missing), len(c.Errors))
+		if c.Import != nil {
+			fmt.Fprintf(w, "imported:    %s\n", safeterm.Escape(c.Import.Statement))
+		}
+		if c.Interrupted != "" {
+			fmt.Fprintf(w, "INTERRUPTED: %s\n", safeterm.Escape(c.Interrupted))
+		}
+		var short []string
+		for _, s := range c.Sources {
+			switch s.Status {
+			case bundle.SourceOK, bundle.SourceSkipped, bundle.SourceNoData:
+			default:
+				short = append(short, fmt.Sprintf("%s (%s)", safeterm.Escape(s.Name), s.Status))
+			}
+		}
+		if len(short) > 0 {
+			fmt.Fprintf(w, "sources not ok: %s\n", strings.Join(short, ", "))
+		}
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintf(w, "PROBLEM %-13s %s: %s\n", p.Kind, safeterm.Escape(p.Name), safeterm.Escape(p.Detail))

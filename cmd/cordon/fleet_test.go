@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -211,10 +212,23 @@ func TestFleetCase(t *testing.T) {
 	}
 	out, _, code = cordonRun(t, "hosts", "--case", caseDir, "--format", "json")
 	var hd struct {
-		Hosts []hostLine `json:"hosts"`
+		Hosts []struct {
+			Host        string         `json:"host"`
+			Collections int            `json:"collections"`
+			ClockOffset *float64       `json:"clock_offset_seconds"`
+			Events      int64          `json:"events"`
+			Findings    map[string]int `json:"findings"`
+			Bundles     []hostBundle   `json:"bundles"`
+		} `json:"hosts"`
 	}
 	if err := json.Unmarshal([]byte(out), &hd); code != exitOK || err != nil || len(hd.Hosts) != 5 {
 		t.Fatalf("hosts json: %d %v\n%s", code, err, out)
+	}
+	// Severities in their order, critical first, as on the terminal.
+	first := out[strings.Index(out, `"findings"`):]
+	first = first[:strings.Index(first, "}")]
+	if !regexp.MustCompile(`"critical":\s*\d+,\s*"high":\s*\d+,\s*"medium":\s*\d+,\s*"low":\s*\d+,\s*"info":\s*\d+`).MatchString(first) {
+		t.Errorf("findings by severity, not in severity order: %s", first)
 	}
 	for _, h := range hd.Hosts {
 		// The same findings as cordon findings --host.

@@ -1,24 +1,16 @@
 package pglog
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cordon-forensics/cordon/internal/testenv"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
-const pgBin = "/usr/lib/postgresql/15/bin/"
 
 // TestRealPostgreSQL15 starts a PostgreSQL 15 server on 127.0.0.1 from a
 // fresh data directory, logging to stderr, csvlog and jsonlog at once with
@@ -28,84 +20,20 @@ const pgBin = "/usr/lib/postgresql/15/bin/"
 // stops it, then parses the three logs and checks they hold those
 // connections and statements, with the clients' ports agreeing.
 func TestRealPostgreSQL15(t *testing.T) {
-	testenv.NeedRoot(t)
-	initdb := testenv.NeedTool(t, pgBin+"initdb")
-	pgctl := testenv.NeedTool(t, pgBin+"pg_ctl")
-	psql := testenv.NeedTool(t, pgBin+"psql")
-	pgUser, err := user.Lookup("postgres")
-	if err != nil {
-		t.Fatalf("no postgres user: %v", err)
-	}
-	uid, _ := strconv.Atoi(pgUser.Uid)
-	gid, _ := strconv.Atoi(pgUser.Gid)
-	// t.TempDir's parents are 0700 root: the server runs as postgres.
-	dir, err := os.MkdirTemp("", "cordon-pglog-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chown(dir, uid, gid); err != nil {
-		t.Fatal(err)
-	}
-	asPostgres := func(name string, args ...string) *exec.Cmd {
-		c := exec.Command(name, args...)
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-		c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "HOME=" + dir}
-		c.Dir = dir
-		return c
-	}
-	data := filepath.Join(dir, "data")
-	if out, err := asPostgres(initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync").CombinedOutput(); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	port := freePort(t)
 	const prefix = "%m [%p] %q%u@%d %r app=%a "
-	conf := fmt.Sprintf(`listen_addresses = '127.0.0.1'
-port = %d
-unix_socket_directories = '%s'
-logging_collector = on
+	pg := testenv.StartPostgreSQL(t, testenv.PGConfig{Conf: `logging_collector = on
 log_directory = 'log'
 log_filename = 'pg'
 log_destination = 'stderr,csvlog,jsonlog'
 log_connections = on
 log_disconnections = on
-log_statement = 'all'
-log_line_prefix = '%s'
-lc_messages = 'C'
-fsync = off
-`, port, dir, prefix)
-	f, err := os.OpenFile(filepath.Join(data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(conf)
-	f.Close()
-	if out, err := asPostgres(pgctl, "-D", data, "-w", "-t", "60", "-l", filepath.Join(dir, "startup.log"), "start").CombinedOutput(); err != nil {
-		boot, _ := os.ReadFile(filepath.Join(dir, "startup.log"))
-		t.Fatalf("pg_ctl start: %v\n%s\n%s", err, out, boot)
-	}
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			if out, err := asPostgres(pgctl, "-D", data, "-w", "-m", "fast", "stop").CombinedOutput(); err != nil {
-				t.Errorf("pg_ctl stop: %v\n%s", err, out)
-			}
-		}
-	}
-	t.Cleanup(stop)
-
+log_line_prefix = '` + prefix + `'
+`})
+	data := pg.Data
+	stop := func() { pg.Stop(t) }
 	run := func(role, sql string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c := exec.CommandContext(ctx, psql, "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", role, "-d", "postgres",
-			"-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=0", "-c", sql)
-		c.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C", "PGAPPNAME=cordon-test", "PGCONNECT_TIMEOUT=10"}
-		out, _ := c.Output() // the failing statement and the unknown role fail on purpose
-		return strings.TrimSpace(string(out))
+		out, _ := pg.Psql(role, sql, "PGAPPNAME=cordon-test") // the failing statement and the unknown role fail on purpose
+		return out
 	}
 	// the server's own word for this session's backend and client port,
 	// to compare with what the logs say
@@ -200,14 +128,4 @@ func checkRealSession(t *testing.T, evs []timeline.Event, seen clientSeen) {
 	if !copyProgram || !badRole || !failedSelect {
 		t.Errorf("COPY TO PROGRAM marked %v, unknown role %v, failing statement %v", copyProgram, badRole, failedSelect)
 	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

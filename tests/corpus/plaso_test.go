@@ -146,10 +146,10 @@ func analyze(t *testing.T) *result {
 	stage(t, corpus, root)
 	host := filepath.Join(dir, "host.cordon")
 	run(t, collect, "--root", root, "-o", host, "-q", "--skip", "filetimeline,binaries", "--bodyfile", filepath.Join(corpus, "bodyfile"))
-	// the capture file: --pcap adds it on a live collection (the capture
-	// source does not run under --root)
+	// the capture file, in a bundle of its own: --pcap FILE (the pcap-files
+	// source) adds a capture someone else made to a collection
 	capture := filepath.Join(dir, "capture.cordon")
-	run(t, collect, "--only", "capture", "--pcap", filepath.Join(corpus, "test.pcap"), "-o", capture, "-q")
+	run(t, collect, "--only", "pcap-files", "--pcap", filepath.Join(corpus, "test.pcap"), "-o", capture, "-q")
 	caseDir := filepath.Join(dir, "case")
 	r := &result{byEntry: map[string][]timeline.Event{}}
 	r.analyze = string(run(t, cordon, "analyze", host, capture, "--case", caseDir))
