@@ -58,6 +58,12 @@ func mapEv(target string) timeline.Event {
 		Deleted: len(target) > 10 && target[len(target)-10:] == " (deleted)"}, 1, collectedOrigin, 1, 0)
 }
 
+// exeMapEv is a mapping of the process's own executable.
+func exeMapEv(target string) timeline.Event {
+	return snapshot.MappedFileEvent(snapshot.MappedFile{PID: 4300, StartTicks: 9, Range: "7f00-7f10", Target: target,
+		Deleted: true, Executable: true}, 1, collectedOrigin, 1, 0)
+}
+
 func kmsgEv(line string) timeline.Event {
 	r, ok := snapshot.ParseKmsgLine(line)
 	if !ok {
@@ -125,5 +131,5 @@ func init() {
 	add("CORDON-PROC-010",
 		[]timeline.Event{mapEv("/tmp/libhide.so (deleted)"), mapEv("/dev/shm/x (deleted)")},
 		[]timeline.Event{mapEv("/usr/lib/x86_64-linux-gnu/libssl.so.3 (deleted)"), mapEv("/memfd:sealed-9117 (deleted)"),
-			mapEv("/SYSV00000000 (deleted)"), mapEv("/tmp/libhide.so")})
+			mapEv("/SYSV00000000 (deleted)"), mapEv("/tmp/libhide.so"), exeMapEv("/tmp/mysql (deleted)")})
 }

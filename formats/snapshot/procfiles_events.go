@@ -111,6 +111,10 @@ func MappedFileEvent(m MappedFile, ranges int, o timeline.Origin, line, off int6
 	ev.File = &timeline.File{Path: path, Name: baseName(path)}
 	ev.Labels["range"] = m.Range
 	ev.Labels["ranges"] = strconv.Itoa(ranges)
+	ev.Labels["executable"] = strconv.FormatBool(m.Executable)
+	if m.Executable {
+		ev.Message += ", its own executable"
+	}
 	if m.Deleted {
 		ev.Labels["deleted"] = "true"
 		ev.Message += ", deleted"
