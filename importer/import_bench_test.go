@@ -18,10 +18,10 @@ package importer_test
 // ir_triage takes about 4 minutes on a quiet machine, Cat-Scale about one
 // (half an hour and 7 minutes with the load average at 10-15). The analyze
 // step may take longer than both (Cat-Scale's timeline of the whole file
-// system: 1.7 million events):
+// system: 1.7 million events). -v prints every step in full:
 //
-//	go test -run '^$' -bench ImportUAC -benchtime 1x -timeout 2h ./importer
-//	go test -run '^$' -bench ImportCatScale -benchtime 1x -timeout 2h ./importer
+//	go test -v -run '^$' -bench ImportUAC -benchtime 1x -timeout 2h ./importer
+//	go test -v -run '^$' -bench ImportCatScale -benchtime 1x -timeout 2h ./importer
 //
 // CORDON_UAC_ARCHIVE=FILE (a uac-*.tar.gz, its .log beside it) or
 // CORDON_CATSCALE_ARCHIVE=FILE reuses an archive instead of making one (no
