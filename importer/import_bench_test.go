@@ -16,7 +16,7 @@ package importer_test
 // its own; import-members: with those of the archives it holds, as cordon
 // import counts them), the bundle's size, the events. Root; UAC's
 // ir_triage takes about 4 minutes on a quiet machine, Cat-Scale about one
-// (half an hour and 7 minutes with the load average at 10-15). The analyze
+// (46 minutes and 7 with the load average at 5-20). The analyze
 // step may take longer than both (Cat-Scale's timeline of the whole file
 // system: 1.7 million events). -v prints every step in full:
 //
