@@ -67,6 +67,8 @@ type CaptureStats struct {
 }
 
 func collectCapture(ctx context.Context, env *Env) error {
+	lead := env.shared.lead
+	defer lead.markStarted(nil, nil) // when no capture starts at all
 	ifaces, err := captureInterfaces(env.Opts.Capture)
 	if err != nil {
 		env.Errorf("", "listing interfaces: %v", err)
@@ -74,19 +76,47 @@ func collectCapture(ctx context.Context, env *Env) error {
 	if len(ifaces) == 0 {
 		return nil
 	}
-	var wg sync.WaitGroup
-	for _, ifc := range ifaces {
+	// The lead begins once every interface's capture is open (or failed).
+	var openMu sync.Mutex
+	opened := make([]bool, len(ifaces))
+	var openWG, wg sync.WaitGroup
+	openWG.Add(len(ifaces))
+	for i, ifc := range ifaces {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			st := captureOne(ctx, env, ifc)
+			st := captureOne(ctx, env, ifc, func(ok bool) {
+				openMu.Lock()
+				opened[i] = ok
+				openMu.Unlock()
+				openWG.Done()
+			})
 			if _, err := env.AddJSON(bundle.NameFor("capture", ifc.Name+"-stats.json"), st); err != nil {
 				env.Errorf("", "writing capture stats of %q: %v", ifc.Name, err)
 			}
 		}()
 	}
+	go func() {
+		openWG.Wait()
+		var capturing, failed []string
+		openMu.Lock()
+		for i, ifc := range ifaces {
+			if opened[i] {
+				capturing = append(capturing, ifc.Name)
+			} else {
+				failed = append(failed, ifc.Name)
+			}
+		}
+		openMu.Unlock()
+		lead.markStarted(capturing, failed)
+	}()
 	wg.Wait()
-	env.Note("captured on %d interface(s)", len(ifaces))
+	note := fmt.Sprintf("captured on %d interface(s)", len(ifaces))
+	if by, after, saved, ok := lead.cutInfo(); ok {
+		note += fmt.Sprintf("; the lead ended on %s after %v, the capture's end brought forward by %v",
+			by, after.Round(time.Millisecond), saved.Round(time.Millisecond))
+	}
+	env.Note("%s", note)
 	return nil
 }
 
@@ -150,10 +180,15 @@ type capturePart struct {
 	n   int
 }
 
-func captureOne(ctx context.Context, env *Env, ifc captureIface) CaptureStats {
+// captureOne captures on one interface until --capture-for elapses (brought
+// forward when the capture lead is cut short), ctx ends, or --capture-max is
+// reached; opened is told once whether the capture started.
+func captureOne(ctx context.Context, env *Env, ifc captureIface, opened func(ok bool)) CaptureStats {
 	st := CaptureStats{Interface: ifc.Name, Started: env.Now().UTC(), Snaplen: captureSnaplen, Parts: []string{}}
+	began := time.Now()
 	h, err := pcapgo.NewEthernetHandle(ifc.Name)
 	if err != nil {
+		opened(false)
 		if errors.Is(err, os.ErrPermission) || os.Geteuid() != 0 {
 			err = fmt.Errorf("%w (packet capture needs CAP_NET_RAW)", err)
 		}
@@ -195,17 +230,32 @@ func captureOne(ctx context.Context, env *Env, ifc captureIface) CaptureStats {
 			h.Close()
 		})
 	}
-	timer := time.AfterFunc(env.Opts.CaptureFor, func() { stop("--capture-for elapsed") })
-	defer timer.Stop()
 	done := make(chan struct{})
 	defer close(done)
 	go func() {
-		select {
-		case <-ctx.Done():
-			stop("cancelled: " + ctx.Err().Error())
-		case <-done:
+		timer := time.NewTimer(env.Opts.CaptureFor)
+		defer timer.Stop()
+		why := "--capture-for elapsed"
+		cut := env.shared.lead.cut
+		for {
+			select {
+			case <-timer.C:
+				stop(why)
+				return
+			case <-ctx.Done():
+				stop("cancelled: " + ctx.Err().Error())
+				return
+			case <-done:
+				return
+			case <-cut:
+				cut = nil
+				by, _, saved, _ := env.shared.lead.cutInfo()
+				why = fmt.Sprintf("--capture-for elapsed, brought forward by %v as %s ended the lead early", saved.Round(time.Millisecond), by)
+				timer.Reset(max(env.Opts.CaptureFor-saved-time.Since(began), 0))
+			}
 		}
 	}()
+	opened(true)
 
 	var part *capturePart
 	partNo := 0

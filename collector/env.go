@@ -34,6 +34,13 @@ type Env struct {
 	Now func() time.Time
 	// Progress, when set, is told of each source's status as it ends.
 	Progress func(bundle.SourceStatus)
+	// LeadEnd, when set, ends the capture lead (Options.CaptureLead) early
+	// when it is closed; LeadEndName says what closed it ("SIGUSR1"), for
+	// the manifest. OnLead, when set, is told when the lead begins: the
+	// capture is running (capture_lead.go).
+	LeadEnd     <-chan struct{}
+	LeadEndName string
+	OnLead      func(LeadInfo)
 
 	source string
 	shared *sharedState
@@ -49,6 +56,8 @@ type sharedState struct {
 	pass passState
 	// trace, when set (tests), is told of every read of a process's stat.
 	trace func(op string, pid int)
+	// lead is what the capture and Run share about the capture lead.
+	lead *captureLead
 }
 
 type sourceStats struct {
@@ -57,6 +66,7 @@ type sourceStats struct {
 	bytes   int64
 	errors  int
 	missing int
+	cut     bool // stopped at a bound of its own (Cut)
 	detail  string
 }
 
@@ -75,7 +85,7 @@ func NewEnv(opts Options, sink Sink) *Env {
 		SysRoot:  "/sys",
 		DevRoot:  "/dev",
 		Now:      time.Now,
-		shared:   &sharedState{budgets: map[string]int64{}},
+		shared:   &sharedState{budgets: map[string]int64{}, lead: newCaptureLead()},
 		stats:    &sourceStats{},
 	}
 }
@@ -115,6 +125,15 @@ func (e *Env) Missing(hostPath string, info *bundle.FileInfo, err error) {
 	e.Sink.AddMissing(bundle.MissingRecord{HostPath: hostPath, Source: e.source, Error: err.Error(), Original: info, At: e.Now().UTC()})
 	e.stats.mu.Lock()
 	e.stats.missing++
+	e.stats.mu.Unlock()
+}
+
+// Cut records that the source stopped short at a bound of its own (a
+// walk's time budget or file count, a byte cap): it ends "partial", never
+// "ok", and its detail says where it stopped.
+func (e *Env) Cut() {
+	e.stats.mu.Lock()
+	e.stats.cut = true
 	e.stats.mu.Unlock()
 }
 

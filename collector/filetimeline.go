@@ -150,6 +150,9 @@ func collectFileTimeline(ctx context.Context, env *Env) error {
 		}
 	}
 	w.sum.Complete = w.sum.StopReason == ""
+	if !w.sum.Complete {
+		env.Cut()
+	}
 	w.flush()
 	w.sum.Finished = env.Now().UTC()
 	if w.writeErr != nil {

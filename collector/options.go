@@ -137,11 +137,11 @@ func (o *Options) BindFlags(fs *pflag.FlagSet) {
 	fs.Var(newSizeValue(&o.ArtifactsMax), "artifacts-max", "cap on all bytes the artifacts source reads")
 
 	fs.StringSliceVar(&o.Capture, "capture", o.Capture, "capture packets on this interface (repeatable, or any); starts first, runs alongside")
-	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture")
+	fs.DurationVar(&o.CaptureFor, "capture-for", o.CaptureFor, "how long to capture, from the capture's start (a --capture-lead ended early by SIGUSR1 brings the end forward by the time saved)")
 	fs.Var(newSizeValue(&o.CaptureMax), "capture-max", "cap on captured bytes")
 	fs.StringSliceVar(&o.PcapFiles, "pcap", o.PcapFiles, "add an existing capture file, a path on the machine running the collector (repeatable; works with --root)")
 	fs.Var(newSizeValue(&o.PcapMax), "pcap-max", "cap on each --pcap file (the live capture's is --capture-max)")
 	fs.StringSliceVar(&o.BodyFiles, "bodyfile", o.BodyFiles, "add a bodyfile another tool made of this host (fls -m of its disk image, UAC's bodyfile.txt; repeatable)")
-	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot)")
+	fs.DurationVar(&o.CaptureLead, "capture-lead", o.CaptureLead, "start the capture, then wait this long before the other sources (to watch traffic before the snapshot); SIGUSR1 ends the wait early")
 	fs.IntSliceVar(&o.TargetPIDs, "pid", o.TargetPIDs, "copy the executables and dump the memory of only these processes (repeatable; every process is still listed)")
 }

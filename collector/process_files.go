@@ -267,6 +267,7 @@ func mapFiles(ctx context.Context, env *Env, p procIdentity, copied *mappedCopie
 		}
 		r := snapshot.MappedFile{PID: p.PID, StartTicks: p.StartTicks, Range: fmt.Sprintf("%x-%x", reg.Start, reg.End), Target: reg.Path}
 		r.Deleted = strings.HasSuffix(reg.Path, " (deleted)")
+		r.Executable = reg.Path == p.Exe
 		if r.Deleted {
 			r.Entry, r.SHA256, r.Error = copyMapped(ctx, env, p, r.Range, reg.Path, copied)
 		}

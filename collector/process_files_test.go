@@ -62,8 +62,14 @@ func TestProcessFiles(t *testing.T) {
 		t.Errorf("only %d executables hashed", len(hashes))
 	}
 	maps := jsonl[snapshot.MappedFile](t, bnd, snapshot.MapFilesEntry)
-	found := false
+	found, ownExe := false, false
 	for _, r := range maps {
+		if r.PID == a.Process.Pid && r.Target == ha.Exe {
+			ownExe = r.Executable && r.Deleted
+		}
+		if r.Executable && r.Target != byPID[r.PID].Exe && byPID[r.PID].Exe != "" {
+			t.Errorf("%+v is marked as its process's executable, which is %q", r, byPID[r.PID].Exe)
+		}
 		if r.PID == m.Process.Pid && r.Deleted && strings.HasPrefix(r.Target, mapped) {
 			found = true
 			if got := string(bnd.entries[r.Entry]); got != text {
@@ -73,5 +79,8 @@ func TestProcessFiles(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the deleted mapped file of %d is not listed", m.Process.Pid)
+	}
+	if !ownExe {
+		t.Errorf("the deleted executable %q of %d is not listed as its own mapped executable", ha.Exe, a.Process.Pid)
 	}
 }

@@ -139,10 +139,8 @@ func Run(ctx context.Context, env *Env, sources []Source) Outcome {
 		}
 	}
 	if env.Opts.CaptureLead > 0 && slices.ContainsFunc(sources, func(s Source) bool { return s.Background }) {
-		select {
-		case <-time.After(env.Opts.CaptureLead):
-		case <-ctx.Done():
-		}
+		note := waitLead(ctx, env)
+		phase.Note = joinNote(phase.Note, note)
 	}
 	for i, s := range sources {
 		if s.Background {
@@ -236,7 +234,7 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 	st.Finished = env.Now().UTC()
 	env.stats.mu.Lock()
 	st.Entries, st.Bytes, st.Errors, st.Detail = env.stats.entries, env.stats.bytes, env.stats.errors, env.stats.detail
-	missing := env.stats.missing
+	missing, cut := env.stats.missing, env.stats.cut
 	env.stats.mu.Unlock()
 	switch {
 	case interrupted:
@@ -245,7 +243,7 @@ func runOne(ctx context.Context, root *Env, s Source) bundle.SourceStatus {
 		st.Status = bundle.SourceTimeout
 	case err != nil:
 		st.Status = bundle.SourceError
-	case st.Errors > 0 || missing > 0 && st.Entries > 0:
+	case st.Errors > 0 || cut || missing > 0 && st.Entries > 0:
 		st.Status = bundle.SourcePartial
 	case st.Entries == 0:
 		st.Status = bundle.SourceNoData

@@ -107,6 +107,9 @@ func collectSweep(ctx context.Context, env *Env) error {
 		w.walk(root, info.Dev)
 	}
 	w.sum.Complete = w.sum.StopReason == ""
+	if !w.sum.Complete {
+		env.Cut()
+	}
 	w.sum.Finished = env.Now().UTC()
 	sort.Strings(w.sum.FileSystems)
 	meta := bundle.EntryMeta{Name: filetimeline.SweepEntry, ReadAt: w.sum.Started, Truncated: w.sum.RecordsLeftOut > 0}

@@ -221,6 +221,9 @@ type Origin struct {
 	ModTime  time.Time // of the original file: for year inference
 	Birth    time.Time // of the original file, when the file system gave it (zero: unknown)
 	ReadAt   time.Time // when the collector read the entry
+	// BootTime is the host's boot instant the collector recorded in the
+	// custody (zero: unknown), for records timed since boot (/dev/kmsg).
+	BootTime time.Time
 	// CollectorPID is the collector's own process on the host (0: unknown).
 	CollectorPID int64
 	// Users are the host's account names by UID, from the bundle's signed

@@ -35,7 +35,7 @@ func MarkCollector(ev *timeline.Event, pid int64) {
 		return
 	}
 	switch ev.Event.Dataset {
-	case "processes", "executables", "sockets", "indicators":
+	case "processes", "executables", "sockets", "indicators", "open_files", "exe_hashes", "map_files":
 	default:
 		return
 	}

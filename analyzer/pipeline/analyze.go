@@ -286,7 +286,8 @@ func (a *analysisRun) parse(ctx context.Context, r io.Reader, o Options) error {
 		}
 		origin := timeline.Origin{Bundle: rep.EvidenceID, Entry: se.Name, SHA256: se.Record.SHA256,
 			HostPath: se.Record.HostPathBytes(), Host: host, Location: loc, Settings: o.Settings,
-			ReadAt: se.Record.ReadAt, Users: a.users, CollectorPID: int64(meta.Custody.Collector.PID)}
+			ReadAt: se.Record.ReadAt, Users: a.users, CollectorPID: int64(meta.Custody.Collector.PID),
+			BootTime: meta.Custody.Host.BootTime}
 		if se.Record.Original != nil {
 			origin.ModTime, origin.Birth = se.Record.Original.Mtime, se.Record.Original.Btime
 		}

@@ -89,6 +89,16 @@ Exit codes:
      second and the bundle is signed with its manifest marked "interrupted"; a
      second signal exits at once, leaving a prefix that verifies as incomplete
 
+Capture lead:
+  With --capture-lead the capture starts first and the snapshot waits. Once
+  the capture runs, one line says so on standard error (even with --quiet):
+    cordon-collect: capture running on lo, eth0; lead up to 2m0s (SIGUSR1 ends it)
+  SIGUSR1 ends the lead at once ("done watching, snapshot now"): the manifest's
+  volatile phase note and the capture's detail say so, and the capture's end
+  (--capture-for, counted from its start) comes forward by the time saved, so
+  it still runs --capture-for minus --capture-lead past the snapshot's start.
+  A SIGUSR1 before the lead ends it as it begins; one after it is ignored.
+
 Flags:
 `
 
@@ -119,10 +129,24 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal takes its default action: exit at once
 	}()
-	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr))
+	// SIGUSR1 ends the capture lead: the responder has staged or watched
+	// what the capture had to see, snapshot now. It is caught from the
+	// start (its default action would end the collector); one arriving
+	// before the lead ends it as soon as it begins, later ones are ignored.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	leadEnd := make(chan struct{})
+	go func() {
+		<-usr1
+		close(leadEnd)
+		for range usr1 {
+		}
+	}()
+	os.Exit(run(ctx, os.Args, os.Stdout, os.Stderr, leadEnd))
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+// run is the collector's command line; closing leadEnd ends the capture lead.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, leadEnd <-chan struct{}) int {
 	opts := cliOptions{collect: collector.DefaultOptions()}
 	fs := pflag.NewFlagSet("cordon-collect", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -174,7 +198,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "cordon-collect: -o FILE or -o - is required (see --help)")
 		return exitUsage
 	}
-	if err := collect(ctx, opts, args, stdout, stderr); err != nil {
+	if err := collect(ctx, opts, args, stdout, stderr, leadEnd); err != nil {
 		fmt.Fprintf(stderr, "cordon-collect: %v\n", err)
 		var ue usageError
 		var pe partialError
@@ -220,7 +244,7 @@ func (s stopOnOutputError) AddBytes(meta bundle.EntryMeta, data []byte) (bundle.
 
 var errOutput = errors.New("the bundle's output failed")
 
-func collect(parent context.Context, opts cliOptions, args []string, stdout, stderr io.Writer) error {
+func collect(parent context.Context, opts cliOptions, args []string, stdout, stderr io.Writer, leadEnd <-chan struct{}) error {
 	clockStart := time.Now().UTC()
 	var refTime time.Time
 	if opts.referenceTime != "" {
@@ -296,6 +320,12 @@ func collect(parent context.Context, opts cliOptions, args []string, stdout, std
 		progressMu.Lock()
 		defer progressMu.Unlock()
 		progress("%-14s %-11s %5d entries %9s %s", st.Name, st.Status, st.Entries, collector.HumanSize(st.Bytes), oneLine(st.Detail))
+	}
+	env.LeadEnd, env.LeadEndName = leadEnd, "SIGUSR1"
+	env.OnLead = func(l collector.LeadInfo) {
+		// Printed even with --quiet: a script waits on this line before
+		// it starts what the capture must see.
+		fmt.Fprintf(stderr, "cordon-collect: %s\n", leadLine(l))
 	}
 	outcome := collector.Run(ctx, env, sources)
 	statuses := outcome.Sources
@@ -376,6 +406,21 @@ func collect(parent context.Context, opts cliOptions, args []string, stdout, std
 		return partialError{fmt.Errorf("%d source(s) failed or timed out: see the manifest's sources and errors", failed)}
 	}
 	return nil
+}
+
+// leadLine is the line printed when the capture lead begins.
+func leadLine(l collector.LeadInfo) string {
+	var b strings.Builder
+	if len(l.Capturing) == 0 {
+		b.WriteString("capture not running (it could not start: see the manifest's errors)")
+	} else {
+		b.WriteString("capture running on " + oneLine(strings.Join(l.Capturing, ", ")))
+	}
+	if len(l.Failed) > 0 {
+		b.WriteString(" (failed on " + oneLine(strings.Join(l.Failed, ", ")) + ")")
+	}
+	fmt.Fprintf(&b, "; lead up to %v (SIGUSR1 ends it)", l.Lead)
+	return b.String()
 }
 
 func outputName(o string) string {

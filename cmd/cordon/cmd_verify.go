@@ -137,7 +137,9 @@ func printReport(w io.Writer, path string, rep *bundle.Report) {
 		}
 		var short []string
 		for _, s := range c.Sources {
-			if s.Status != bundle.SourceOK && s.Status != bundle.SourceSkipped {
+			switch s.Status {
+			case bundle.SourceOK, bundle.SourceSkipped, bundle.SourceNoData:
+			default:
 				short = append(short, fmt.Sprintf("%s (%s)", safeterm.Escape(s.Name), s.Status))
 			}
 		}

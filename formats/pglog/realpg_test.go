@@ -11,7 +11,6 @@ import (
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
-
 // TestRealPostgreSQL15 starts a PostgreSQL 15 server on 127.0.0.1 from a
 // fresh data directory, logging to stderr, csvlog and jsonlog at once with
 // a custom log_line_prefix; connects over TCP with psql and makes known

@@ -386,10 +386,14 @@ type MappedFile struct {
 	Target string `json:"target"`
 	// Deleted says the mapped file was deleted: its bytes are copied
 	// through the link into Entry (once per device and inode).
-	Deleted bool   `json:"deleted,omitempty"`
-	Entry   string `json:"entry,omitempty"`
-	SHA256  string `json:"sha256,omitempty"`
-	Error   string `json:"error,omitempty"`
+	Deleted bool `json:"deleted,omitempty"`
+	// Executable says the mapped file is the one the process runs (its
+	// /proc/PID/exe names the same path): a deleted one is what the
+	// processes' records already report as a deleted executable.
+	Executable bool   `json:"executable,omitempty"`
+	Entry      string `json:"entry,omitempty"`
+	SHA256     string `json:"sha256,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // Entries of the "kernel" source.
