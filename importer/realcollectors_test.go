@@ -33,7 +33,7 @@ import (
 // sharedDir is the shared test data beside the checkout (../shared from
 // the module's root), or $CORDON_SHARED for a checkout elsewhere (a git
 // worktree). Outside CI a test whose data is missing is skipped.
-func sharedDir(t *testing.T, elem ...string) string {
+func sharedDir(t testing.TB, elem ...string) string {
 	t.Helper()
 	base := os.Getenv("CORDON_SHARED")
 	if base == "" {
