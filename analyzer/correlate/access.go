@@ -30,9 +30,16 @@ const (
 type ipAuth struct {
 	bundle, dataset, ip string
 	failures            int
-	firstFail, lastFail *login
-	tried               map[string]int
+	firstFail, lastFail login // set once failures > 0
+	tried               []tried
 	successes           []login
+}
+
+// tried is an account an address tried, and how often (a slice, not a
+// map: most addresses try one or two, and there may be 200,000 of them).
+type tried struct {
+	user string
+	n    int
 }
 
 // userAct is something an account did, from the logs.
@@ -72,10 +79,10 @@ func (c *Correlator) addAuth(b string, ev *timeline.Event) {
 			c.Dropped++
 			return
 		}
-		st = &ipAuth{bundle: b, dataset: ev.Event.Dataset, ip: ev.Source.IP, tried: map[string]int{}}
+		st = &ipAuth{bundle: b, dataset: ev.Event.Dataset, ip: ev.Source.IP}
 		c.auth[k] = st
 	}
-	l := login{bundle: b, source: ev.Source.IP, success: success, time: ev.Timestamp, ref: refOf(ev)}
+	l := login{bundle: b, source: ev.Source.IP, success: success, time: ev.Timestamp}
 	if ev.User != nil {
 		l.user = ev.User.Name
 	}
@@ -83,21 +90,46 @@ func (c *Correlator) addAuth(b string, ev *timeline.Event) {
 		l.pid = ev.Process.PID
 	}
 	if failure {
+		// The reference (its message and formatted time) is made only
+		// for a login kept: most failures are neither first nor last.
+		haveRef := false
+		withRef := func() login {
+			if !haveRef {
+				l.ref, haveRef = refOf(ev), true
+			}
+			return l
+		}
 		st.failures++
-		if st.firstFail == nil || compareLogins(&l, st.firstFail) < 0 {
-			st.firstFail = &l
+		if st.failures == 1 {
+			st.firstFail = withRef()
+			st.lastFail = st.firstFail
+		} else {
+			if c := l.time.Compare(st.firstFail.time); c < 0 || c == 0 && compareRefs(withRef().ref, st.firstFail.ref) < 0 {
+				st.firstFail = withRef()
+			}
+			if c := l.time.Compare(st.lastFail.time); c > 0 || c == 0 && compareRefs(withRef().ref, st.lastFail.ref) > 0 {
+				st.lastFail = withRef()
+			}
 		}
-		if st.lastFail == nil || compareLogins(&l, st.lastFail) > 0 {
-			lc := l
-			st.lastFail = &lc
-		}
-		if _, ok := st.tried[l.user]; ok || len(st.tried) < maxTried {
-			st.tried[l.user]++
-		}
+		st.try(l.user)
 		return
 	}
 	if len(st.successes) < maxTried {
+		l.ref = refOf(ev)
 		st.successes = append(st.successes, l)
+	}
+}
+
+// try counts one failed login as user (maxTried accounts at most).
+func (st *ipAuth) try(user string) {
+	for i := range st.tried {
+		if st.tried[i].user == user {
+			st.tried[i].n++
+			return
+		}
+	}
+	if len(st.tried) < maxTried {
+		st.tried = append(st.tried, tried{user: user, n: 1})
 	}
 }
 
@@ -186,17 +218,17 @@ func (b *builder) accessThreads() []Thread {
 
 func (b *builder) accessThread(st *ipAuth, in *login) Thread {
 	t := Thread{Bundle: st.bundle, Attackers: []string{st.ip}}
-	var tried []string
-	for u, n := range st.tried {
-		tried = append(tried, fmt.Sprintf("%s (%d)", u, n))
+	var accounts []string
+	for _, t := range st.tried {
+		accounts = append(accounts, fmt.Sprintf("%s (%d)", t.user, t.n))
 	}
-	sort.Strings(tried)
+	sort.Strings(accounts)
 	d := door(st.dataset)
 	t.Title = fmt.Sprintf("%s brute force from %s: %d failed logins, then %q got in", d, st.ip, st.failures, in.user)
 	steps := []Step{
 		{Time: st.firstFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("first failed %s login from %s (as %q)", d, st.ip, st.firstFail.user), Evidence: []Ref{st.firstFail.ref}},
 		{Time: st.lastFail.time, Stage: StageInitialAccess, Text: fmt.Sprintf("%d failed %s logins from %s in all, the last at %s; accounts tried: %s",
-			st.failures, d, st.ip, st.lastFail.time.UTC().Format(time.RFC3339), strings.Join(tried, ", ")), Evidence: []Ref{st.firstFail.ref, st.lastFail.ref}},
+			st.failures, d, st.ip, st.lastFail.time.UTC().Format(time.RFC3339), strings.Join(accounts, ", ")), Evidence: []Ref{st.firstFail.ref, st.lastFail.ref}},
 		{Time: in.time, Stage: StageInitialAccess, Kind: KindLogin, Text: fmt.Sprintf("%s login of %q from %s succeeded", d, in.user, st.ip), Evidence: []Ref{in.ref}},
 	}
 	if fs, ok := b.c.addrFirst[st.ip]; ok && fs.time.Before(st.firstFail.time) {

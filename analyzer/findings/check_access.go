@@ -56,6 +56,7 @@ type bruteForce struct {
 	join    time.Duration
 	success bool
 	by      map[string]*bfKey
+	names   interner // the attempts' datasets and user names
 }
 
 type bfKey struct {
@@ -65,15 +66,47 @@ type bfKey struct {
 	successes []timeline.Event
 }
 
-// bfAttempt is one failure line or record, compactly.
+// bfAttempt is one failure line or record, compactly (32 bytes: a brute
+// force of millions of lines is held whole until the end).
 type bfAttempt struct {
-	t       time.Time
-	dataset string
+	t       int64 // Unix nanoseconds
 	pid     int64
-	n       int  // how many attempts the line stands for
-	pam     bool // a pam_unix authentication failure: joins the failure line after it
-	user    string
-	seq     int // order of arrival, to keep ties stable
+	n       int32  // how many attempts the line stands for
+	seq     int32  // order of arrival, to keep ties stable
+	user    uint32 // interned (0: none)
+	dataset uint16 // interned (the parsers' few datasets)
+	pam     bool   // a pam_unix authentication failure: joins the failure line after it
+}
+
+func (a bfAttempt) time() time.Time { return time.Unix(0, a.t).UTC() }
+
+// interner numbers strings so that many records share one copy; 0 is "".
+type interner struct {
+	ids   map[string]uint32
+	names []string
+}
+
+func (in *interner) id(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if id, ok := in.ids[s]; ok {
+		return id
+	}
+	if in.ids == nil {
+		in.ids, in.names = map[string]uint32{}, []string{""}
+	}
+	id := uint32(len(in.names))
+	in.names = append(in.names, s)
+	in.ids[s] = id
+	return id
+}
+
+func (in *interner) name(id uint32) string {
+	if int(id) >= len(in.names) {
+		return ""
+	}
+	return in.names[id]
 }
 
 const maxAttempts = 100_000
@@ -112,12 +145,12 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 		if ev.Labels["ssh.method"] == "none" {
 			return // "Failed none": which methods may I use? no guess
 		}
-		a := bfAttempt{t: ev.Timestamp, dataset: ev.Event.Dataset, n: 1, user: keyOf(ev, "user.name"), seq: len(k.attempts)}
+		a := bfAttempt{t: ev.Timestamp.UnixNano(), dataset: uint16(min(b.names.id(ev.Event.Dataset), 1<<16-1)), n: 1, user: b.names.id(keyOf(ev, "user.name")), seq: int32(len(k.attempts))}
 		if ev.Process != nil {
 			a.pid = ev.Process.PID
 		}
 		if r, err := strconv.Atoi(ev.Labels["syslog.repeated"]); err == nil && r > 1 && r < 1<<20 {
-			a.n = r
+			a.n = int32(r)
 		}
 		a.pam = ev.Event.Action == "authentication-failed" && ev.Labels["pam.module"] != ""
 		if len(k.attempts) < maxAttempts {
@@ -138,14 +171,14 @@ func (b *bruteForce) Add(ev *timeline.Event) {
 // count turns one address's failure lines into attempts (see bruteForce).
 func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 	sort.SliceStable(all, func(i, j int) bool {
-		if !all[i].t.Equal(all[j].t) {
-			return all[i].t.Before(all[j].t)
+		if all[i].t != all[j].t {
+			return all[i].t < all[j].t
 		}
 		return all[i].seq < all[j].seq
 	})
 	// within each log: a pam line joins the next failure of its process
 	type procKey struct {
-		dataset string
+		dataset uint16
 		pid     int64
 	}
 	per := map[procKey][]bfAttempt{}
@@ -158,7 +191,7 @@ func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 		per[k] = append(per[k], a)
 	}
 	counted := map[procKey][]bfAttempt{}
-	totals := map[procKey]int{}
+	totals := map[procKey]int64{}
 	for _, k := range keys {
 		items := per[k]
 		used := make([]bool, len(items))
@@ -169,7 +202,7 @@ func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 			}
 			if a.pam && k.pid != 0 {
 				// the failure line of this attempt, written after PAM's delay
-				for j := i + 1; j < len(items) && items[j].t.Sub(a.t) <= b.join; j++ {
+				for j := i + 1; j < len(items) && time.Duration(items[j].t-a.t) <= b.join; j++ {
 					if !used[j] && !items[j].pam {
 						used[j] = true
 						a = items[j] // the attempt is the failure line (its user and count)
@@ -179,7 +212,7 @@ func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 			}
 			used[i] = true
 			out = append(out, a)
-			totals[k] += a.n
+			totals[k] += int64(a.n)
 		}
 		counted[k] = out
 	}
@@ -187,7 +220,7 @@ func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 	best := map[int64]procKey{}
 	for _, k := range keys {
 		cur, ok := best[k.pid]
-		if !ok || totals[k] > totals[cur] || totals[k] == totals[cur] && k.dataset < cur.dataset {
+		if !ok || totals[k] > totals[cur] || totals[k] == totals[cur] && b.names.name(uint32(k.dataset)) < b.names.name(uint32(cur.dataset)) {
 			best[k.pid] = k
 		}
 	}
@@ -197,7 +230,7 @@ func (b *bruteForce) count(all []bfAttempt) []bfAttempt {
 			out = append(out, counted[k]...)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].t.Before(out[j].t) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].t < out[j].t })
 	return out
 }
 
@@ -213,32 +246,32 @@ func (b *bruteForce) Results() []Instance {
 		atts := b.count(k.attempts)
 		total, lines := 0, len(k.attempts)
 		for _, a := range atts {
-			total += a.n
+			total += int(a.n)
 		}
 		if total < b.min {
 			continue
 		}
 		// the first window holding min attempts (a repeated line counts n times at its time)
-		start := time.Time{}
+		start, found := time.Time{}, false
 		j, inWin := 0, 0
 		for i := range atts {
-			inWin += atts[i].n
-			for atts[i].t.Sub(atts[j].t) > b.window {
-				inWin -= atts[j].n
+			inWin += int(atts[i].n)
+			for time.Duration(atts[i].t-atts[j].t) > b.window {
+				inWin -= int(atts[j].n)
 				j++
 			}
 			if inWin >= b.min {
-				start = atts[j].t
+				start, found = atts[j].time(), true
 				break
 			}
 		}
-		if start.IsZero() {
+		if !found {
 			continue
 		}
 		users := map[string]int{}
 		for _, a := range atts {
-			if a.user != "" && (users[a.user] > 0 || len(users) < 10) {
-				users[a.user] += a.n
+			if u := b.names.name(a.user); u != "" && (users[u] > 0 || len(users) < 10) {
+				users[u] += int(a.n)
 			}
 		}
 		var us []string
@@ -247,7 +280,7 @@ func (b *bruteForce) Results() []Instance {
 		}
 		sort.Strings(us)
 		sum := fmt.Sprintf("%s: %d failed login attempts from %s to %s (accounts: %s); counted from %d failure lines and records: %s",
-			ip, total, ts(atts[0].t), ts(atts[len(atts)-1].t), strings.Join(us, ", "), lines, b.howCounted())
+			ip, total, ts(atts[0].time()), ts(atts[len(atts)-1].time()), strings.Join(us, ", "), lines, b.howCounted())
 		evs := append([]timeline.Event{}, k.first.sorted()...)
 		if k.last != nil {
 			evs = append(evs, *k.last)
