@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -248,17 +247,12 @@ func (o *findingsOptions) run(ctx context.Context, std stdio, args []string) err
 	}
 	defer out.Abort()
 	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		return out.JSON(struct {
 			Hosts    []string           `json:"hosts,omitempty"`
 			Findings []findings.Finding `json:"findings"`
 			Chain    correlate.Result   `json:"attack_chain"`
 			Fleet    []fleet.Spread     `json:"fleet,omitempty"`
-		}{a.inv.Hosts, a.inv.Findings, a.inv.Chain, a.inv.Fleet}); err != nil {
-			return err
-		}
-		return out.Commit()
+		}{a.inv.Hosts, a.inv.Findings, a.inv.Chain, a.inv.Fleet})
 	}
 	own, sig := 0, 0
 	for _, f := range a.inv.Findings {

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -146,14 +145,9 @@ func (o *hostsOptions) run(ctx context.Context, std stdio, args []string) error 
 	}
 	defer out.Abort()
 	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(struct {
+		return out.JSON(struct {
 			Hosts []hostLine `json:"hosts"`
-		}{lines}); err != nil {
-			return err
-		}
-		return out.Commit()
+		}{lines})
 	}
 	rows := [][]string{{"HOST", "COLLECTED (HOST CLOCK)", "VERIFICATION", "CLOCK OFFSET", "EVENTS", "FINDINGS (CRIT/HIGH/MED/LOW/INFO)", "FLEET"}}
 	for _, l := range lines {

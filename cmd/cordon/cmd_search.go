@@ -94,26 +94,14 @@ func (o *searchOptions) run(ctx context.Context, std stdio, args []string) error
 		fmt.Fprintln(std.out, total)
 		return nil
 	}
-	out, err := o.output.open(std.out)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	w, err := timeline.NewWriter(format, out)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	for i := range hits {
-		if err = w.Write(&hits[i].Event); err != nil {
-			break
+	_, err = o.output.writeEvents(std.out, format, func(write func(*timeline.Event) error) error {
+		for i := range hits {
+			if err := write(&hits[i].Event); err != nil {
+				return err
+			}
 		}
-	}
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = out.Commit()
-	}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

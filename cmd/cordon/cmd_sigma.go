@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -76,14 +75,9 @@ func (o *sigmaOptions) run(_ context.Context, std stdio, args []string) error {
 	}
 	defer out.Abort()
 	if format == "json" {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(c); err != nil {
-			return withCode(exitUsage, err)
-		}
-	} else {
-		printSigmaCheck(out, c, o.verbose)
+		return out.JSON(c)
 	}
+	printSigmaCheck(out, c, o.verbose)
 	return out.Commit()
 }
 

@@ -76,22 +76,9 @@ func (o *timelineOptions) run(ctx context.Context, std stdio, args []string) err
 		return err
 	}
 	defer c.Close()
-	out, err := o.output.open(std.out)
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	w, err := timeline.NewWriter(format, out)
-	if err != nil {
-		return withCode(exitUsage, err)
-	}
-	err = c.Events(ctx, q, func(ev timeline.Event) error { return w.Write(&ev) })
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = out.Commit()
-	}
+	w, err := o.output.writeEvents(std.out, format, func(write func(*timeline.Event) error) error {
+		return c.Events(ctx, q, func(ev timeline.Event) error { return write(&ev) })
+	})
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ package main
 //	outputOptions    -o, --format (every verb that writes a result)
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ import (
 	"github.com/cordon-forensics/cordon/analyzer/parsers"
 	"github.com/cordon-forensics/cordon/analyzer/pipeline"
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/timeline"
 )
 
 // verifyOptions say how bundles are verified.
@@ -274,6 +276,39 @@ func (o *output) Commit() error {
 		return withCode(exitUsage, err)
 	}
 	return nil
+}
+
+// JSON writes v, indented, as the whole output and commits it.
+func (o *output) JSON(v any) error {
+	enc := json.NewEncoder(o)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	return o.Commit()
+}
+
+// writeEvents writes, in format, the events produce hands to write, as
+// the whole output (to stdout, or -o FILE written whole or not at all);
+// it returns the writer, whose counts a verb may report.
+func (o *outputOptions) writeEvents(stdout io.Writer, format string, produce func(write func(*timeline.Event) error) error) (timeline.Writer, error) {
+	out, err := o.open(stdout)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Abort()
+	w, err := timeline.NewWriter(format, out)
+	if err != nil {
+		return nil, withCode(exitUsage, err)
+	}
+	err = produce(w.Write)
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = out.Commit()
+	}
+	return w, err
 }
 
 // Abort removes what was written; it does nothing after Commit.
