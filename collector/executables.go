@@ -166,16 +166,10 @@ func copyProcFile(ctx context.Context, env *Env, p procIdentity, kind string, fd
 		return x
 	}
 	x.ELF = elfFacts(f, info.Size)
-	n := env.TakeBudget(budgetExecutables, env.Opts.MaxExecutables, info.Size)
-	if n == 0 && info.Size > 0 {
-		return fail(info, fmt.Errorf("not copied: the --max-executables budget of %s is spent", FormatSize(env.Opts.MaxExecutables)))
+	rec, err := copyExecutable(ctx, env, f, bundle.EntryMeta{Name: name, HostPath: hostPath, Original: info})
+	if isBudgetSpent(err) {
+		return fail(info, err)
 	}
-	meta := bundle.EntryMeta{Name: name, HostPath: hostPath, Original: info, ReadAt: env.Now().UTC()}
-	if n < info.Size {
-		meta.Truncated = true
-		meta.Note = fmt.Sprintf("cut at %d of %d bytes: the --max-executables budget ran out", n, info.Size)
-	}
-	rec, err := env.Add(meta, NewStallReader(ctx, io.NewSectionReader(f, 0, info.Size), 0), n)
 	if err != nil {
 		x.Error = err.Error()
 		return x
@@ -186,6 +180,37 @@ func copyProcFile(ctx context.Context, env *Env, p procIdentity, kind string, fd
 	}
 	seen[key] = rec.Name
 	return x
+}
+
+// exeBudgetSpent: the --max-executables budget left nothing to copy.
+type exeBudgetSpent struct{ max int64 }
+
+func (e exeBudgetSpent) Error() string {
+	return fmt.Sprintf("not copied: the --max-executables budget of %s is spent", FormatSize(e.max))
+}
+
+func isBudgetSpent(err error) bool { return errors.As(err, new(exeBudgetSpent)) }
+
+// copyExecutable copies the open file f (meta.Original.Size bytes: an
+// executable, a mapped or open deleted file) into the bundle under the
+// --max-executables budget shared by every source that recovers files;
+// where the budget ends the entry is cut, and says so.
+func copyExecutable(ctx context.Context, env *Env, f *os.File, meta bundle.EntryMeta) (bundle.EntryRecord, error) {
+	size := meta.Original.Size
+	n := env.TakeBudget(budgetExecutables, env.Opts.MaxExecutables, size)
+	if n == 0 && size > 0 {
+		return bundle.EntryRecord{}, exeBudgetSpent{env.Opts.MaxExecutables}
+	}
+	meta.ReadAt = env.Now().UTC()
+	if n < size {
+		meta.Truncated = true
+		cut := fmt.Sprintf("cut at %d of %d bytes: the --max-executables budget ran out", n, size)
+		if meta.Note != "" {
+			cut = meta.Note + "; " + cut
+		}
+		meta.Note = cut
+	}
+	return env.Add(meta, NewStallReader(ctx, io.NewSectionReader(f, 0, size), 0), n)
 }
 
 // Bounds on what elfFacts reads of a hostile header.

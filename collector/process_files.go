@@ -290,21 +290,12 @@ func copyMapped(ctx context.Context, env *Env, p procIdentity, rng, link string,
 			sl.errStr = err.Error()
 			return
 		}
-		n := env.TakeBudget(budgetExecutables, env.Opts.MaxExecutables, info.Size)
-		if n == 0 && info.Size > 0 {
-			err := fmt.Errorf("not copied: the --max-executables budget of %s is spent", FormatSize(env.Opts.MaxExecutables))
-			env.Missing(hostPath, info, err)
-			sl.errStr = err.Error()
-			return
-		}
 		info.Link = link
-		meta := bundle.EntryMeta{Name: fmt.Sprintf("proc/%d/map_files/%s", p.PID, rng), HostPath: hostPath, Original: info, ReadAt: env.Now().UTC(),
-			Note: "deleted file mapped by process " + fmt.Sprint(p.PID)}
-		if n < info.Size {
-			meta.Truncated = true
-			meta.Note += fmt.Sprintf("; cut at %d of %d bytes: the --max-executables budget ran out", n, info.Size)
+		rec, err := copyExecutable(ctx, env, f, bundle.EntryMeta{Name: snapshot.MapFileEntry(int64(p.PID), rng), HostPath: hostPath, Original: info,
+			Note: "deleted file mapped by process " + fmt.Sprint(p.PID)})
+		if isBudgetSpent(err) {
+			env.Missing(hostPath, info, err)
 		}
-		rec, err := env.Add(meta, NewStallReader(ctx, io.NewSectionReader(f, 0, info.Size), 0), n)
 		if err != nil {
 			sl.errStr = err.Error()
 			return

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"strconv"
@@ -288,20 +287,14 @@ func copySharedObject(ctx context.Context, env *Env, p procIdentity, m mappedFil
 	}
 	rec.Size = info.Size
 	rec.ELF = elfFacts(f, info.Size)
-	n := env.TakeBudget(budgetExecutables, env.Opts.MaxExecutables, info.Size)
-	if n == 0 && info.Size > 0 {
+	info.Link = m.path
+	name := snapshot.MapFileEntry(int64(p.PID), fmt.Sprintf("%x-%x", m.first[0], m.first[1]))
+	r, err := copyExecutable(ctx, env, f, bundle.EntryMeta{Name: name, HostPath: mapFile, Original: info})
+	if isBudgetSpent(err) {
 		rec.NotCopied = fmt.Sprintf("the --max-executables budget of %s is spent", FormatSize(env.Opts.MaxExecutables))
 		env.Missing(m.path, info, fmt.Errorf("shared object mapped by %d: %s", p.PID, rec.NotCopied))
 		return false
 	}
-	name := fmt.Sprintf("proc/%d/map_files/%x-%x", p.PID, m.first[0], m.first[1])
-	info.Link = m.path
-	meta := bundle.EntryMeta{Name: name, HostPath: mapFile, Original: info, ReadAt: env.Now().UTC()}
-	if n < info.Size {
-		meta.Truncated = true
-		meta.Note = fmt.Sprintf("cut at %d of %d bytes: the --max-executables budget ran out", n, info.Size)
-	}
-	r, err := env.Add(meta, NewStallReader(ctx, io.NewSectionReader(f, 0, info.Size), 0), n)
 	if err != nil {
 		rec.Error = err.Error()
 		return false

@@ -19,41 +19,27 @@ func init() {
 	Register(Parser{
 		Name:  "open-files",
 		Match: func(e bundle.EntryRecord) bool { return e.Name == snapshot.OpenFilesEntry },
-		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
-			if o.ReadAt.IsZero() {
-				emit.Warn(timeline.Warning{Entry: o.Entry, Message: snapshot.ErrNoReadAt})
-				return nil
-			}
+		Parse: timedByReadAt(func(r io.Reader, o timeline.Origin, emit Emit) error {
 			return snapshot.ReadJSONL(r, o, func(f snapshot.OpenFile, line, off int64) {
 				if ev, ok := snapshot.OpenFileEvent(f, o, line, off); ok {
 					emit.Event(ev)
 				}
 			}, emit.Warn)
-		},
+		}),
 	})
 	Register(Parser{
 		Name:  "exe-hashes",
 		Match: func(e bundle.EntryRecord) bool { return e.Name == snapshot.ExeHashesEntry },
-		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
-			if o.ReadAt.IsZero() {
-				emit.Warn(timeline.Warning{Entry: o.Entry, Message: snapshot.ErrNoReadAt})
-				return nil
-			}
+		Parse: timedByReadAt(func(r io.Reader, o timeline.Origin, emit Emit) error {
 			return snapshot.ReadJSONL(r, o, func(x snapshot.ExeHash, line, off int64) {
 				emit.Event(snapshot.ExeHashEvent(x, o, line, off))
 			}, emit.Warn)
-		},
+		}),
 	})
 	Register(Parser{
 		Name:  "map-files",
 		Match: func(e bundle.EntryRecord) bool { return e.Name == snapshot.MapFilesEntry },
-		Parse: func(r io.Reader, o timeline.Origin, emit Emit) error {
-			if o.ReadAt.IsZero() {
-				emit.Warn(timeline.Warning{Entry: o.Entry, Message: snapshot.ErrNoReadAt})
-				return nil
-			}
-			return readMappings(r, o, emit)
-		},
+		Parse: timedByReadAt(readMappings),
 	})
 	Register(Parser{
 		Name:  "process-summary",
@@ -67,6 +53,19 @@ func init() {
 			return nil
 		},
 	})
+}
+
+// timedByReadAt guards a parser of an entry whose records have no time
+// of their own: its events are timed by the entry's read time, and without
+// one the entry makes a warning, not events.
+func timedByReadAt(parse func(io.Reader, timeline.Origin, Emit) error) func(io.Reader, timeline.Origin, Emit) error {
+	return func(r io.Reader, o timeline.Origin, emit Emit) error {
+		if o.ReadAt.IsZero() {
+			emit.Warn(timeline.Warning{Entry: o.Entry, Message: snapshot.ErrNoReadAt})
+			return nil
+		}
+		return parse(r, o, emit)
+	}
 }
 
 // maxMappedPerProcess bounds the distinct files remembered for one

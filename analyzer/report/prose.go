@@ -86,20 +86,28 @@ func evidenceLine(b Bundle) string {
 func completeness(b Bundle, brief bool) [][2]string {
 	var out [][2]string
 	if im := b.Imported; im != nil {
-		out = append(out, [2]string{"imported", im.Statement})
+		out = append(out, [2]string{"imported", cut(im.Statement, 400)})
 		if !im.Complete {
 			t := "it ends early"
 			if im.StoppedAt != "" {
-				t += ", at " + im.StoppedAt
+				t += ", at " + cut(im.StoppedAt, 300)
 			}
 			out = append(out, [2]string{"archive incomplete", t})
 		}
 		if len(im.NotInArchive) > 0 {
-			out = append(out, [2]string{"not in the archive", strings.Join(im.NotInArchive, "; ")})
+			var ns []string
+			for i, n := range im.NotInArchive {
+				if i == maxNotInArchive {
+					ns = append(ns, fmt.Sprintf("and %d more", len(im.NotInArchive)-i))
+					break
+				}
+				ns = append(ns, cut(n, 200))
+			}
+			out = append(out, [2]string{"not in the archive", strings.Join(ns, "; ")})
 		}
 	}
 	if b.Interrupted != "" {
-		out = append(out, [2]string{"interrupted", b.Interrupted})
+		out = append(out, [2]string{"interrupted", cut(b.Interrupted, 300)})
 	}
 	var ss []string
 	partial := 0
@@ -108,7 +116,11 @@ func completeness(b Bundle, brief bool) [][2]string {
 			partial++
 			continue
 		}
-		t := n.Name + " (" + string(n.Status)
+		if len(ss) == maxIncompleteListed {
+			ss = append(ss, "and more (the manifest lists them all)")
+			break
+		}
+		t := cut(n.Name, 80) + " (" + cut(string(n.Status), 40)
 		if n.Detail != "" && !brief {
 			t += ": " + cut(n.Detail, 120)
 		}
@@ -126,6 +138,14 @@ func completeness(b Bundle, brief bool) [][2]string {
 	}
 	return out
 }
+
+// maxNotInArchive bounds the list of what an imported archive lacks (the
+// manifest is the analyst's import, but the list is read back from a file).
+const maxNotInArchive = 20
+
+// maxIncompleteListed bounds the sources named as incomplete (a collector
+// has about thirty; a forged manifest may list any number).
+const maxIncompleteListed = 40
 
 // upperFirst capitalises the first letter of an ASCII label.
 func upperFirst(s string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cordon-forensics/cordon/formats/bundle"
+	"github.com/cordon-forensics/cordon/internal/clip"
 	"github.com/cordon-forensics/cordon/internal/ctxio"
 	"github.com/cordon-forensics/cordon/internal/safeterm"
 )
@@ -130,17 +131,17 @@ func printReport(w io.Writer, path string, rep *bundle.Report) {
 			c.Host.ClockStart.Format("2006-01-02T15:04:05Z"), c.Host.ClockEnd.Format("2006-01-02T15:04:05Z"), by)
 		fmt.Fprintf(w, "not collected: %d items; collector errors: %d\n", len(rep.Missing), len(c.Errors))
 		if c.Import != nil {
-			fmt.Fprintf(w, "imported:    %s\n", safeterm.Escape(c.Import.Statement))
+			fmt.Fprintf(w, "imported:    %s\n", safeterm.Escape(clip.Cut(c.Import.Statement, 400)))
 		}
 		if c.Interrupted != "" {
-			fmt.Fprintf(w, "INTERRUPTED: %s\n", safeterm.Escape(c.Interrupted))
+			fmt.Fprintf(w, "INTERRUPTED: %s\n", safeterm.Escape(clip.Cut(c.Interrupted, 300)))
 		}
 		var short []string
 		for _, s := range c.Sources {
 			switch s.Status {
 			case bundle.SourceOK, bundle.SourceSkipped, bundle.SourceNoData:
 			default:
-				short = append(short, fmt.Sprintf("%s (%s)", safeterm.Escape(s.Name), s.Status))
+				short = append(short, fmt.Sprintf("%s (%s)", safeterm.Escape(clip.Cut(s.Name, 80)), safeterm.Escape(clip.Cut(string(s.Status), 40))))
 			}
 		}
 		if len(short) > 0 {

@@ -17,6 +17,10 @@ func ExeEntry(pid int64) string { return fmt.Sprintf("proc/%d/exe", pid) }
 // memfd, or a deleted file the process holds open).
 func FDEntry(pid int64, fd int) string { return fmt.Sprintf("proc/%d/fd/%d", pid, fd) }
 
+// MapFileEntry is a file mapped by process pid, recovered through
+// /proc/PID/map_files/RANGE (rng is the mapping's "start-end" in hex).
+func MapFileEntry(pid int64, rng string) string { return fmt.Sprintf("proc/%d/map_files/%s", pid, rng) }
+
 // MapsEntry is /proc/PID/maps of a process whose memory was dumped.
 func MapsEntry(pid int64) string { return fmt.Sprintf("proc/%d/maps", pid) }
 

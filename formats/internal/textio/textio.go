@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/cordon-forensics/cordon/internal/validutf8"
 	"github.com/cordon-forensics/cordon/timeline"
 )
 
@@ -85,35 +86,11 @@ func (r *Reader) Next() (b []byte, line, offset int64, err error) {
 }
 
 // Safe returns b as valid UTF-8 without losing anything: each byte that is
-// not part of a valid UTF-8 sequence is written as \xNN. Valid text,
-// including a literal backslash, is left alone (so a "\x" in the result is
-// ambiguous only if the evidence itself held one; Event.Original keeps the
-// raw form where that matters).
-func Safe(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	for len(b) > 0 {
-		r, n := utf8.DecodeRune(b)
-		if r == utf8.RuneError && n <= 1 {
-			fmt.Fprintf(&sb, `\x%02x`, b[0])
-			b = b[1:]
-			continue
-		}
-		sb.Write(b[:n])
-		b = b[n:]
-	}
-	return sb.String()
-}
+// not part of a valid UTF-8 sequence is written as \xNN (internal/validutf8).
+func Safe(b []byte) string { return validutf8.Bytes(b) }
 
 // SafeString is Safe for a string.
-func SafeString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	return Safe([]byte(s))
-}
+func SafeString(s string) string { return validutf8.String(s) }
 
 // Cut bounds s to at most n bytes without splitting a UTF-8 sequence,
 // marking a cut with "…".
