@@ -64,29 +64,13 @@ func collectProcessFiles(ctx context.Context, env *Env) error {
 	results := make([]result, len(procs))
 	slots := &hashSlots{m: map[[2]uint64]*hashSlot{}}
 	copied := &mappedCopies{m: map[[2]uint64]*copySlot{}}
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < passWorkers(); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				r := result{hash: hashExe(ctx, env, procs[i], slots), done: true}
-				if !r.hash.Vanished {
-					r.maps, r.err = mapFiles(ctx, env, procs[i], copied)
-				}
-				results[i] = r
-			}
-		}()
-	}
-	for i := range procs {
-		if ctx.Err() != nil {
-			break
+	eachInParallel(ctx, len(procs), func(i int) {
+		r := result{hash: hashExe(ctx, env, procs[i], slots), done: true}
+		if !r.hash.Vanished {
+			r.maps, r.err = mapFiles(ctx, env, procs[i], copied)
 		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+		results[i] = r
+	})
 
 	var hbuf, mbuf bytes.Buffer
 	henc, menc := json.NewEncoder(&hbuf), json.NewEncoder(&mbuf)

@@ -52,6 +52,27 @@ const (
 // GOMAXPROCS for the volatile phase so that they run at once).
 func passWorkers() int { return min(32, max(4, 2*runtime.GOMAXPROCS(0))) }
 
+// eachInParallel calls do(i) for i in [0, n) on passWorkers goroutines,
+// and returns when all are done; after ctx ends no new i is started.
+func eachInParallel(ctx context.Context, n int, do func(i int)) {
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < passWorkers(); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				do(i)
+			}
+		}()
+	}
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
 // volatilePass is the result of the first pass.
 type volatilePass struct {
 	Started, Finished time.Time
@@ -147,26 +168,10 @@ func readVolatilePass(ctx context.Context, env *Env) *volatilePass {
 		done bool
 	}
 	results := make([]result, len(pids))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for w := 0; w < passWorkers(); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				proc, fds := readProcess(ctx, env, listed[i], ids, boot)
-				results[i] = result{proc, fds, true}
-			}
-		}()
-	}
-	for i := range pids {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	eachInParallel(ctx, len(pids), func(i int) {
+		proc, fds := readProcess(ctx, env, listed[i], ids, boot)
+		results[i] = result{proc, fds, true}
+	})
 	nsByInode := map[uint64]*netnsInfo{}
 	for i, r := range results {
 		if !r.done {
