@@ -143,6 +143,10 @@ func printReport(w io.Writer, path string, rep *bundle.Report) {
 			default:
 				short = append(short, fmt.Sprintf("%s (%s)", safeterm.Escape(clip.Cut(s.Name, 80)), safeterm.Escape(clip.Cut(string(s.Status), 40))))
 			}
+			if len(short) == 40 { // a collector has about thirty sources; a forged manifest any number
+				short = append(short, "…")
+				break
+			}
 		}
 		if len(short) > 0 {
 			fmt.Fprintf(w, "sources not ok: %s\n", strings.Join(short, ", "))
